@@ -1,0 +1,90 @@
+"""Benchmark: training patches per second, decode-per-patch (naive) against the cached dataset.
+
+The naive way (``SRTrainDataset(cache=False)``) decodes the image file for every patch; the
+project's way decodes each image once and then only crops. Both are measured in the same run,
+single process and through a DataLoader with worker processes, on:
+
+- T91 + BSD200 from ``--data-dir`` (the ``../shared/data`` layout), when present;
+- synthetic 2040x1404 PNGs (DIV2K-size), written to a temporary folder.
+
+    python benchmarks/bench_datasets.py [--data-dir ../shared/data] [--workers 2]
+"""
+import argparse
+import tempfile
+import time
+from pathlib import Path
+
+from common import ROOT, single_core
+
+single_core()
+
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
+from PIL import Image  # noqa: E402
+from torch.utils.data import DataLoader  # noqa: E402
+
+from create_data_lists import find_images  # noqa: E402
+from datasets import SRTrainDataset  # noqa: E402
+
+
+def synthetic_images(folder, count, size=(1404, 2040)):
+    """Write ``count`` smooth random RGB PNGs of DIV2K size (photo-like, so PNG decodes slowly)."""
+    rng = np.random.default_rng(0)
+    paths = []
+    for i in range(count):
+        coarse = rng.integers(0, 256, (size[0] // 8 + 1, size[1] // 8 + 1, 3), dtype=np.uint8)
+        img = Image.fromarray(coarse).resize((size[1], size[0]), Image.BICUBIC)
+        noise = rng.integers(-8, 9, (size[0], size[1], 3))
+        img = Image.fromarray(np.clip(np.asarray(img) + noise, 0, 255).astype(np.uint8))
+        paths.append(Path(folder) / f"{i:04d}.png")
+        img.save(paths[-1])
+    return paths
+
+
+def patches_per_second(dataset, count, workers, batch_size=16):
+    """Patches/s drawing ``count`` patches in random order (single process if workers == 0)."""
+    sampler = torch.utils.data.RandomSampler(dataset, replacement=True, num_samples=count)
+    loader = DataLoader(dataset, batch_size=batch_size, sampler=sampler, num_workers=workers,
+                        persistent_workers=False)
+    start = time.perf_counter()
+    seen = sum(lr.shape[0] for lr, _ in loader)
+    return seen / (time.perf_counter() - start)
+
+
+def run(title, pairs, naive_count, cached_count, workers):
+    print(f"\n{title}: {len(pairs)} images")
+    start = time.perf_counter()
+    cached = SRTrainDataset(pairs, log=lambda m: None)
+    print(f"  cache built in {time.perf_counter() - start:.1f} s "
+          f"({sum(hr.nbytes + lr.nbytes for hr, lr in cached.images) / 2**20:.0f} MiB)")
+    naive = SRTrainDataset(pairs, cache=False, log=lambda m: None)
+    print(f"  {'dataset':<34} {'workers':>7} {'patches/s':>10} {'ratio':>7}")
+    for w in sorted({0, workers}):
+        base = patches_per_second(naive, naive_count, w)
+        ours = patches_per_second(cached, cached_count, w)
+        print(f"  {'naive: decode per patch':<34} {w:>7} {base:>10.1f} {1.0:>6.2f}x")
+        print(f"  {'SRTrainDataset (cached)':<34} {w:>7} {ours:>10.1f} {ours / base:>6.2f}x")
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--data-dir", type=Path, default=ROOT.parent / "shared" / "data")
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--synthetic", type=int, default=6, help="number of 2040x1404 PNGs")
+    args = parser.parse_args()
+    torch.set_num_threads(1)
+    print("single process: 1 thread; patches are 96x96 HR / 24x24 LR, batch 16")
+
+    if (args.data_dir / "T91").is_dir():
+        pairs = [(p, None) for sub in ("T91", "BSD200") for p in find_images(args.data_dir / sub / "HR")]
+        run("T91 + BSD200", pairs, naive_count=800, cached_count=20000, workers=args.workers)
+    else:
+        print(f"\n{args.data_dir}: no T91 here, skipping the T91 + BSD200 case")
+    with tempfile.TemporaryDirectory() as tmp:
+        pairs = [(p, None) for p in synthetic_images(tmp, args.synthetic)]
+        run("synthetic 2040x1404 PNGs", pairs, naive_count=64, cached_count=20000,
+            workers=args.workers)
+
+
+if __name__ == "__main__":
+    main()

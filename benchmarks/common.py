@@ -1,0 +1,42 @@
+"""Helpers shared by the benchmark scripts: repeat-and-median timing and a ratio table.
+
+Every benchmark measures the project's way and a baseline in the same run and prints both and
+their ratio: these machines are noisy, so medians of several repetitions and ratios, not
+absolute times, are what to compare.
+"""
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+
+def single_core():
+    """Pin numpy's BLAS and torch to one thread (call before importing numpy or torch)."""
+    for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ[var] = "1"
+
+
+def median_time(fn, repeat=5, warmup=1):
+    """Median wall time of ``fn()`` in seconds over ``repeat`` runs, after ``warmup`` runs."""
+    for _ in range(warmup):
+        fn()
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def print_table(title, rows, baseline_label):
+    """Print ``rows`` of (label, seconds, unit_rate or None) with ratios to ``baseline_label``."""
+    base = dict((label, sec) for label, sec, _ in rows)[baseline_label]
+    print(f"\n{title}")
+    print(f"  {'method':<46} {'median':>11} {'speed-up':>9}")
+    for label, sec, rate in rows:
+        extra = f"   {rate}" if rate else ""
+        print(f"  {label:<46} {sec * 1000:>8.1f} ms {base / sec:>8.2f}x{extra}")

@@ -1,0 +1,103 @@
+"""datasets: aligned random patches with the paper's ranges, skipping, conversion, test items."""
+import warnings
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from create_data_lists import write_list
+from datasets import SRTestDataset, SRTrainDataset
+from utils import signed_to_uint8, unit_to_uint8
+
+
+def blocky_pair(tmp_path, name, lr_shape, seed=0):
+    """An LR image of random pixels and its HR: every LR pixel as a 4x4 block."""
+    lr = np.random.default_rng(seed).integers(0, 256, lr_shape + (3,), dtype=np.uint8)
+    hr = np.kron(lr, np.ones((4, 4, 1), np.uint8))
+    Image.fromarray(hr).save(tmp_path / f"{name}_hr.png")
+    Image.fromarray(lr).save(tmp_path / f"{name}_lr.png")
+    return tmp_path / f"{name}_hr.png", tmp_path / f"{name}_lr.png"
+
+
+@pytest.mark.parametrize("cache", [True, False])
+def test_patches_are_aligned_in_range_and_augmented(tmp_path, cache):
+    pairs = [blocky_pair(tmp_path, "a", (10, 12)), blocky_pair(tmp_path, "b", (9, 9), seed=1)]
+    data = SRTrainDataset(pairs, scale=4, hr_patch=16, patches_per_image=5, cache=cache)
+    assert len(data) == 10
+    torch.manual_seed(0)
+    seen = set()
+    for i in range(len(data)):
+        lr, hr = data[i]
+        assert lr.shape == (3, 4, 4) and hr.shape == (3, 16, 16)
+        assert lr.dtype == hr.dtype == torch.float32
+        assert 0 <= lr.min() and lr.max() <= 1 and -1 <= hr.min() and hr.max() <= 1
+        lr8, hr8 = unit_to_uint8(lr), signed_to_uint8(hr)
+        np.testing.assert_array_equal(hr8[::4, ::4], lr8)  # same content, same orientation
+        seen.add(lr8.tobytes())
+    assert len(seen) > 5  # random positions / symmetries
+
+
+def test_lr_made_by_imresize_when_not_listed(tmp_path):
+    hr_path, _ = blocky_pair(tmp_path, "a", (8, 8))
+    data = SRTrainDataset([(hr_path, None)], hr_patch=16, patches_per_image=2, augment=False)
+    lr, hr = data[0]
+    assert lr.shape == (3, 4, 4) and hr.shape == (3, 16, 16)
+
+
+def test_small_and_broken_images_are_skipped_with_a_message(tmp_path):
+    good, _ = blocky_pair(tmp_path, "good", (8, 8))
+    small, _ = blocky_pair(tmp_path, "small", (3, 8))
+    broken = tmp_path / "broken.png"
+    broken.write_bytes(b"\x89PNG\r\n")
+    messages = []
+    data = SRTrainDataset([(good, None), (small, None), (broken, None)], hr_patch=16,
+                          patches_per_image=1, log=messages.append)
+    assert len(data) == 1 and len(data.skipped) == 2
+    assert any(str(small) in m and "smaller than a 16 px patch" in m for m in messages)
+    assert any(str(broken) in m for m in messages)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        SRTrainDataset([(good, None), (small, None)], hr_patch=16, patches_per_image=1)
+    assert any(str(small) in str(w.message) for w in caught)
+    with pytest.raises(ValueError, match="no usable training image"):
+        SRTrainDataset([(small, None)], hr_patch=16, log=messages.append)
+
+
+@pytest.mark.parametrize("mode", ["L", "RGBA", "P", "I;16"])
+def test_other_modes_become_rgb(tmp_path, mode):
+    rgb = np.random.default_rng(0).integers(0, 256, (16, 16, 3), dtype=np.uint8)
+    img = Image.fromarray(rgb)
+    img = Image.fromarray(np.asarray(img.convert("L")).astype(np.uint16) * 257) \
+        if mode == "I;16" else img.convert(mode)
+    img.save(tmp_path / "x.png")
+    lr, hr = SRTrainDataset([(tmp_path / "x.png", None)], hr_patch=16, patches_per_image=1)[0]
+    assert lr.shape == (3, 4, 4) and hr.shape == (3, 16, 16)
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    ({"scale": 5}, "scale must be"), ({"hr_patch": 18}, "multiple of scale"),
+    ({"patches_per_image": 0}, "patches_per_image")])
+def test_bad_arguments(tmp_path, kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        SRTrainDataset([], **kwargs)
+
+
+def test_test_dataset_items(tmp_path):
+    hr_path, lr_path = blocky_pair(tmp_path, "rgb", (5, 6))
+    gray = tmp_path / "gray.png"
+    Image.fromarray(np.zeros((18, 22), np.uint8)).save(gray)  # mod-cropped to 16x20
+    csv_path = write_list([(hr_path, lr_path), (gray, None)], tmp_path / "t.csv")
+    data = SRTestDataset(csv_path)
+    item = data[0]
+    assert item["name"] == "rgb_hr" and item["lr"].shape == (3, 5, 6)
+    assert item["hr"].shape == (20, 24, 3) and item["hr"].dtype == np.uint8
+    item = data[1]
+    assert item["hr"].shape == (16, 20) and item["lr"].shape == (3, 4, 5)
+
+
+def test_test_dataset_rejects_wrong_lr_size(tmp_path):
+    hr_path, _ = blocky_pair(tmp_path, "a", (5, 6))
+    _, other_lr = blocky_pair(tmp_path, "b", (4, 4))
+    with pytest.raises(ValueError, match="expected 6x5"):
+        SRTestDataset([(hr_path, other_lr)])[0]

@@ -1,0 +1,239 @@
+"""Image conversions, benchmark metrics and small helpers shared by every module and notebook.
+
+Conventions of the whole project (Ledig et al., 2017):
+
+- images on disk and in metrics are uint8 RGB numpy arrays, (H, W, 3), or (H, W) for gray;
+- the generator takes LR tensors in [0, 1] and produces HR tensors in [-1, 1], (N, 3, H, W);
+- the VGG19 of the content loss takes ImageNet-normalised tensors.
+
+Every change of range or colour space is one named function below; nothing else converts.
+``psnr_ssim`` is the benchmark protocol (Y channel of MATLAB's rgb2ycbcr, border crop, MATLAB's
+SSIM) used by ``solver.validate``, ``test.ipynb`` and the tests that reproduce the published
+bicubic baselines.
+"""
+import numpy as np
+import torch
+from PIL import Image, UnidentifiedImageError
+from skimage.metrics import structural_similarity
+
+IMAGENET_MEAN = (0.485, 0.456, 0.406)  # RGB, of images in [0, 1]
+IMAGENET_STD = (0.229, 0.224, 0.225)
+GRAY_MODES = ("1", "L", "LA", "I;16", "I;16B", "I;16L", "I", "F")
+
+
+class ImageReadError(ValueError):
+    """An image file that cannot be used; the message names the file and the reason."""
+
+
+# ----------------------------------------------------------------------------------------------
+# Reading images
+# ----------------------------------------------------------------------------------------------
+def pil_to_rgb_uint8(img):
+    """Convert any PIL image to a uint8 RGB array.
+
+    Gray, gray + alpha, palette, RGBA (alpha dropped, no blending), CMYK and YCbCr images
+    become RGB; 16-bit and 32-bit integer images (modes ``I;16``, ``I``) are scaled from
+    their 0..65535 range to 0..255; float images (mode ``F``) are read as 0..1.
+
+    Args:
+        img (PIL.Image.Image): any mode.
+
+    Returns:
+        ndarray: uint8 RGB, (H, W, 3).
+    """
+    if img.mode in ("I;16", "I;16B", "I;16L", "I", "F"):
+        values = np.asarray(img, dtype=np.float64)
+        if img.mode == "F":
+            values = values * 255.0
+        elif img.mode != "I" or values.max(initial=0) > 255:  # 16-bit data
+            values = values / 257.0
+        gray = np.clip(np.floor(values + 0.5), 0, 255).astype(np.uint8)
+        return np.repeat(gray[:, :, None], 3, axis=2)
+    if img.mode == "P" and "transparency" in img.info:
+        img = img.convert("RGBA")
+    return np.asarray(img.convert("RGB"), dtype=np.uint8).copy()
+
+
+def read_image(path, keep_gray=False):
+    """Read an image file as uint8 RGB.
+
+    Args:
+        path (str or Path): any format PIL reads.
+        keep_gray (bool): return single-channel images as (H, W) instead of RGB (ground truths
+            are scored on their gray values).
+
+    Returns:
+        ndarray: uint8 RGB, (H, W, 3); or (H, W) for a gray image with ``keep_gray``.
+
+    Raises:
+        ImageReadError: naming ``path`` and the reason (missing, empty, not an image,
+            truncated or otherwise undecodable).
+    """
+    try:
+        with Image.open(path) as img:
+            img.load()
+            rgb = pil_to_rgb_uint8(img)
+            if keep_gray and img.mode in GRAY_MODES:
+                return rgb[:, :, 0].copy()
+            return rgb
+    except FileNotFoundError:
+        raise ImageReadError(f"{path}: file not found") from None
+    except UnidentifiedImageError:
+        reason = "empty file" if _is_empty(path) else "not an image PIL can read"
+        raise ImageReadError(f"{path}: {reason}") from None
+    except (OSError, ValueError, SyntaxError) as err:  # truncated data, bad headers
+        raise ImageReadError(f"{path}: cannot decode image ({err})") from None
+
+
+def _is_empty(path):
+    try:
+        with open(path, "rb") as f:
+            return not f.read(1)
+    except OSError:
+        return False
+
+
+def mod_crop(img, scale):
+    """Crop the bottom and right edges so that H and W are multiples of ``scale``.
+
+    Args:
+        img (ndarray): (H, W) or (H, W, C).
+        scale (int): the SR factor.
+
+    Returns:
+        ndarray: a view, (H - H % scale, W - W % scale[, C]).
+    """
+    h, w = img.shape[:2]
+    return img[: h - h % scale, : w - w % scale]
+
+
+# ----------------------------------------------------------------------------------------------
+# Range conversions: uint8 numpy <-> tensors in [0, 1], [-1, 1], ImageNet-normalised
+# ----------------------------------------------------------------------------------------------
+def uint8_to_unit(img):
+    """uint8 RGB (H, W, 3) ndarray -> float32 tensor (3, H, W) in [0, 1] (the LR convention)."""
+    return torch.from_numpy(np.ascontiguousarray(img.transpose(2, 0, 1))).float().div_(255.0)
+
+
+def uint8_to_signed(img):
+    """uint8 RGB (H, W, 3) ndarray -> float32 tensor (3, H, W) in [-1, 1] (the HR convention)."""
+    return unit_to_signed(uint8_to_unit(img))
+
+
+def unit_to_signed(x):
+    """Tensor in [0, 1] -> the same values mapped to [-1, 1]."""
+    return x * 2.0 - 1.0
+
+
+def signed_to_unit(x):
+    """Tensor in [-1, 1] -> the same values mapped to [0, 1]."""
+    return (x + 1.0) / 2.0
+
+
+def unit_to_imagenet(x):
+    """RGB tensor (N, 3, H, W) in [0, 1] -> ImageNet-normalised (the input of torchvision's VGG)."""
+    mean = x.new_tensor(IMAGENET_MEAN).view(1, 3, 1, 1)
+    std = x.new_tensor(IMAGENET_STD).view(1, 3, 1, 1)
+    return (x - mean) / std
+
+
+def unit_to_uint8(x):
+    """RGB tensor (3, H, W) in [0, 1] -> uint8 RGB ndarray (H, W, 3), clipped and rounded."""
+    x = x.detach().float().clamp(0.0, 1.0).mul(255.0).round()
+    return x.to(torch.uint8).permute(1, 2, 0).cpu().numpy()
+
+
+def signed_to_uint8(x):
+    """RGB tensor (3, H, W) in [-1, 1] (a generator output) -> uint8 RGB ndarray (H, W, 3)."""
+    return unit_to_uint8(signed_to_unit(x))
+
+
+# ----------------------------------------------------------------------------------------------
+# Colour: MATLAB's rgb2ycbcr (ITU-R BT.601, studio swing)
+# ----------------------------------------------------------------------------------------------
+def rgb_to_y(img):
+    """Luma Y of MATLAB's ``rgb2ycbcr`` on an RGB image, unrounded.
+
+    Args:
+        img (ndarray): uint8 RGB, (H, W, 3).
+
+    Returns:
+        ndarray: float64 (H, W), in [16, 235].
+    """
+    rgb = img.astype(np.float64)
+    return 16.0 + (65.481 * rgb[..., 0] + 128.553 * rgb[..., 1] + 24.966 * rgb[..., 2]) / 255.0
+
+
+def rgb_to_gray(img):
+    """Gray value of an RGB image (BT.601 luma weights, full range, as PIL's mode "L").
+
+    Used to score a 3-channel output against a single-channel ground truth: for an image whose
+    three channels are equal, it returns that channel exactly.
+
+    Args:
+        img (ndarray): uint8 RGB, (H, W, 3).
+
+    Returns:
+        ndarray: float64 (H, W), in [0, 255].
+    """
+    rgb = img.astype(np.float64)
+    # Integer weights in per mille: exact for equal channels.
+    return (299.0 * rgb[..., 0] + 587.0 * rgb[..., 1] + 114.0 * rgb[..., 2]) / 1000.0
+
+
+# ----------------------------------------------------------------------------------------------
+# Metrics
+# ----------------------------------------------------------------------------------------------
+def psnr_ssim(sr, hr, crop_border, y_channel=True):
+    """PSNR and SSIM with the SR benchmark protocol, in float64.
+
+    Args:
+        sr (ndarray): uint8, (H, W, 3) RGB or (H, W) gray: the estimate.
+        hr (ndarray): uint8, (H, W, 3) RGB or (H, W) gray: the ground truth, same H and W.
+        crop_border (int): pixels removed from each side before scoring (the scale, 4, by
+            convention).
+        y_channel (bool): score RGB images on the Y channel of MATLAB's rgb2ycbcr (the
+            benchmark convention); if False, on all three RGB channels.
+
+    A gray ``hr`` is scored on its gray values directly (as MATLAB scripts do: the Y conversion
+    applies to RGB only), with an RGB ``sr`` reduced by :func:`rgb_to_gray`. SSIM follows Wang
+    et al.'s MATLAB code: 11x11 Gaussian window with sigma 1.5, K1 = 0.01, K2 = 0.03, L = 255,
+    population covariance.
+
+    Returns:
+        tuple: ``(psnr, ssim)`` as floats; PSNR in dB (``inf`` for identical images).
+
+    Raises:
+        ValueError: for other dtypes, mismatched shapes or a crop that leaves nothing.
+    """
+    for name, img in (("sr", sr), ("hr", hr)):
+        if img.dtype != np.uint8 or img.ndim not in (2, 3) or (img.ndim == 3 and img.shape[2] != 3):
+            raise ValueError(f"{name} must be uint8 (H, W, 3) or (H, W), "
+                             f"got {img.dtype} {img.shape}")
+    if sr.shape[:2] != hr.shape[:2]:
+        raise ValueError(f"sr and hr sizes differ: {sr.shape[:2]} vs {hr.shape[:2]}")
+    if crop_border < 0 or 2 * crop_border >= min(hr.shape[:2]):
+        raise ValueError(f"crop_border {crop_border} leaves nothing of a {hr.shape[:2]} image")
+
+    if hr.ndim == 2:
+        sr_f = rgb_to_gray(sr) if sr.ndim == 3 else sr.astype(np.float64)
+        hr_f = hr.astype(np.float64)
+    elif y_channel:
+        sr_f = rgb_to_y(sr) if sr.ndim == 3 else sr.astype(np.float64)
+        hr_f = rgb_to_y(hr)
+    else:
+        if sr.ndim != 3:
+            raise ValueError("y_channel=False needs an RGB sr for an RGB hr")
+        sr_f, hr_f = sr.astype(np.float64), hr.astype(np.float64)
+
+    if crop_border:
+        sr_f = sr_f[crop_border:-crop_border, crop_border:-crop_border]
+        hr_f = hr_f[crop_border:-crop_border, crop_border:-crop_border]
+
+    mse = np.mean((sr_f - hr_f) ** 2)
+    psnr = float("inf") if mse == 0 else float(10.0 * np.log10(255.0 ** 2 / mse))
+    ssim = structural_similarity(
+        sr_f, hr_f, data_range=255.0, gaussian_weights=True, sigma=1.5,
+        use_sample_covariance=False, K1=0.01, K2=0.03,
+        channel_axis=2 if sr_f.ndim == 3 else None)
+    return psnr, float(ssim)
