@@ -11,6 +11,10 @@ Every change of range or colour space is one named function below; nothing else 
 SSIM) used by ``solver.validate``, ``test.ipynb`` and the tests that reproduce the published
 bicubic baselines.
 """
+import os
+import random
+from pathlib import Path
+
 import numpy as np
 import torch
 from PIL import Image, UnidentifiedImageError
@@ -130,10 +134,14 @@ def signed_to_unit(x):
     return (x + 1.0) / 2.0
 
 
-def unit_to_imagenet(x):
-    """RGB tensor (N, 3, H, W) in [0, 1] -> ImageNet-normalised (the input of torchvision's VGG)."""
-    mean = x.new_tensor(IMAGENET_MEAN).view(1, 3, 1, 1)
-    std = x.new_tensor(IMAGENET_STD).view(1, 3, 1, 1)
+def unit_to_imagenet(x, mean=None, std=None):
+    """RGB tensor (N, 3, H, W) in [0, 1] -> ImageNet-normalised (the input of torchvision's VGG).
+
+    ``mean`` and ``std`` (tensors broadcastable to x, e.g. a module's buffers) default to
+    ``IMAGENET_MEAN`` and ``IMAGENET_STD``.
+    """
+    mean = x.new_tensor(IMAGENET_MEAN).view(1, 3, 1, 1) if mean is None else mean
+    std = x.new_tensor(IMAGENET_STD).view(1, 3, 1, 1) if std is None else std
     return (x - mean) / std
 
 
@@ -212,8 +220,9 @@ def psnr_ssim(sr, hr, crop_border, y_channel=True):
                              f"got {img.dtype} {img.shape}")
     if sr.shape[:2] != hr.shape[:2]:
         raise ValueError(f"sr and hr sizes differ: {sr.shape[:2]} vs {hr.shape[:2]}")
-    if crop_border < 0 or 2 * crop_border >= min(hr.shape[:2]):
-        raise ValueError(f"crop_border {crop_border} leaves nothing of a {hr.shape[:2]} image")
+    if crop_border < 0 or min(hr.shape[:2]) - 2 * crop_border < 11:
+        raise ValueError(f"a {hr.shape[0]}x{hr.shape[1]} image with crop_border {crop_border} "
+                         f"leaves less than SSIM's 11x11 window")
 
     if hr.ndim == 2:
         sr_f = rgb_to_gray(sr) if sr.ndim == 3 else sr.astype(np.float64)
@@ -237,3 +246,68 @@ def psnr_ssim(sr, hr, crop_border, y_channel=True):
         use_sample_covariance=False, K1=0.01, K2=0.03,
         channel_axis=2 if sr_f.ndim == 3 else None)
     return psnr, float(ssim)
+
+
+# ----------------------------------------------------------------------------------------------
+# Reproducibility and checkpoints
+# ----------------------------------------------------------------------------------------------
+def seed_everything(seed):
+    """Seed Python's, numpy's and torch's (CPU and CUDA) random generators."""
+    random.seed(seed)
+    np.random.seed(seed % 2 ** 32)
+    torch.manual_seed(seed)
+
+
+def to_plain(obj):
+    """EasyDicts, tuples and Paths -> plain dicts, lists and strings (safe for weights_only)."""
+    if isinstance(obj, dict):
+        return {str(k): to_plain(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [to_plain(v) for v in obj]
+    if isinstance(obj, (str, int, float, bool)) or obj is None or torch.is_tensor(obj):
+        return obj
+    if isinstance(obj, np.generic):
+        return obj.item()
+    return str(obj)
+
+
+def save_checkpoint(checkpoint, path):
+    """Write a checkpoint atomically: to a temporary file beside ``path``, then rename.
+
+    A process killed mid-write leaves the previous checkpoint intact, never a truncated one.
+
+    Args:
+        checkpoint (dict): state_dicts, tensors and plain Python values only (loadable with
+            ``weights_only=True``).
+        path (str or Path): destination.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
+    try:
+        with open(tmp, "wb") as f:
+            torch.save(checkpoint, f)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+
+
+def load_checkpoint(path, map_location="cpu"):
+    """Load a checkpoint with ``weights_only=True`` (no code from the file is run).
+
+    Raises:
+        FileNotFoundError: if ``path`` does not exist.
+        ValueError: if the file is not a checkpoint this project can load safely (corrupt,
+            truncated, or a pickle that carries code), naming the file.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: checkpoint not found")
+    try:
+        return torch.load(path, map_location=map_location, weights_only=True)
+    except Exception as err:  # UnpicklingError for unsafe pickles, RuntimeError for corrupt zips
+        raise ValueError(f"{path}: cannot be loaded as a safe checkpoint "
+                         f"({type(err).__name__}: {str(err).splitlines()[0]})") from None

@@ -8,11 +8,15 @@ import sys
 from pathlib import Path
 
 import pytest
+import torch
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 SHARED_DATA = ROOT.parent / "shared" / "data"
+
+# The tests use tiny tensors: one thread avoids oversubscribing a small machine's cores.
+torch.set_num_threads(1)
 
 
 @pytest.fixture(scope="session")

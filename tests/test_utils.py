@@ -28,7 +28,7 @@ def test_bicubic_baseline_matches_published(shared_data, set_name):
 
 
 def test_psnr_known_value():
-    hr = np.full((16, 16), 100, np.uint8)
+    hr = np.full((16, 16), 100, np.uint8)  # 16x16: the smallest size SSIM's window allows
     sr = hr + np.uint8(1)  # mse = 1 -> 10 log10(255^2) = 48.1308 dB
     psnr, ssim = psnr_ssim(sr, hr, crop_border=0)
     assert psnr == pytest.approx(48.1308036, abs=1e-6)
@@ -67,7 +67,8 @@ def test_gray_ground_truth_is_scored_on_gray_values():
     (np.zeros((8, 8, 3), np.float32), np.zeros((8, 8, 3), np.uint8), 0, "uint8"),
     (np.zeros((8, 8, 3), np.uint8), np.zeros((8, 9, 3), np.uint8), 0, "differ"),
     (np.zeros((8, 8, 4), np.uint8), np.zeros((8, 8, 4), np.uint8), 0, "uint8"),
-    (np.zeros((8, 8, 3), np.uint8), np.zeros((8, 8, 3), np.uint8), 4, "leaves nothing"),
+    (np.zeros((8, 8, 3), np.uint8), np.zeros((8, 8, 3), np.uint8), 4, "11x11 window"),
+    (np.zeros((20, 20), np.uint8), np.zeros((20, 20), np.uint8), 5, "11x11 window"),
 ])
 def test_metric_rejects_bad_input(sr, hr, crop, message):
     with pytest.raises(ValueError, match=message):

@@ -1,0 +1,87 @@
+"""The report's CPU baseline run: SRResNet pretraining (pixel MSE) on T91 + BSD200 for a fixed
+wall-time budget, then bicubic and the model evaluated on Set5, Set14 and B100.
+
+    .venv/bin/python report/pretrain_cpu.py --data ../shared/data --minutes 60 --out runs/pretrain_cpu
+
+Writes ``<out>/srresnet_*.pth`` (checkpoints, not committed), ``<out>/srresnet_history.csv``,
+``<out>/srresnet_iterations.csv`` and ``report/pretrain_cpu_results.json`` (the table). Data
+lists are made from the data folder with create_data_lists.py's functions.
+"""
+import argparse
+import json
+import platform
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+import torch  # noqa: E402
+from easydict import EasyDict  # noqa: E402
+from torch.utils.data import DataLoader  # noqa: E402
+
+import solver  # noqa: E402
+from create_data_lists import create_benchmark_lists, create_list, read_list, write_list  # noqa: E402
+from datasets import SRTestDataset, SRTrainDataset  # noqa: E402
+from utils import seed_everything  # noqa: E402
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data")
+    parser.add_argument("--minutes", type=float, default=60)
+    parser.add_argument("--out", type=Path, default=ROOT / "runs" / "pretrain_cpu")
+    parser.add_argument("--results", type=Path, default=ROOT / "report" / "pretrain_cpu_results.json")
+    args = parser.parse_args()
+
+    config = EasyDict(
+        seed=0, device="auto", scale=4, amp=None, channels_last=False, betas=(0.9, 0.999),
+        generator=dict(n_blocks=16, channels=64), discriminator=dict(), vgg_weights=None,
+        out_dir=str(args.out), log_every=10, val_max_images=None, tile=None,
+        hr_patch=96, patches_per_image=10, batch_size=16, num_workers=0)
+    stage = EasyDict(name="srresnet", mode="pretrain", iterations=10 ** 6, lr_g=1e-4,
+                     milestones=[], gamma=0.1, content_loss="mse", time_budget=args.minutes * 60)
+    seed_everything(config.seed)
+
+    lists = args.out / "lists"
+    log = print
+    train_pairs = [pair for name in ("T91", "BSD200")
+                   for pair in read_list(create_list(args.data / name / "HR", None, name, lists, log=log))]
+    write_list(train_pairs, lists / "train.csv")
+    test_lists = create_benchmark_lists([args.data / s for s in ("Set5", "Set14", "B100")], lists, log=log)
+
+    train_set = SRTrainDataset(lists / "train.csv", config.scale, config.hr_patch, config.patches_per_image)
+    loader = DataLoader(train_set, batch_size=config.batch_size, shuffle=True, drop_last=True,
+                        num_workers=config.num_workers)
+    val_set = SRTestDataset(lists / "Set5.csv", config.scale)
+    started = time.time()
+    training = solver.fit(config, stage, loader, val_set)
+    minutes = (time.time() - started) / 60
+
+    generator = solver.load_generator(args.out / "srresnet_best.pth")
+    results = {}
+    for csv_path in test_lists:
+        dataset = SRTestDataset(csv_path, config.scale)
+        results[csv_path.stem] = {
+            "bicubic": solver.validate_bicubic(dataset),
+            "srresnet": solver.validate(generator, dataset, torch.device("cpu")),
+        }
+        for method, scores in results[csv_path.stem].items():
+            print(f"{csv_path.stem:6s} {method:8s} PSNR {scores['psnr']:.2f} SSIM {scores['ssim']:.4f}")
+    summary = {
+        "command": " ".join(["report/pretrain_cpu.py"] + sys.argv[1:]),
+        "machine": f"{platform.processor() or platform.machine()}, {torch.get_num_threads()} torch threads, no GPU",
+        "budget_minutes": args.minutes, "wall_minutes_this_invocation": round(minutes, 1),
+        "iterations": training.iteration, "epochs": training.epoch, "batch_size": config.batch_size,
+        "train_images": len(train_set.pairs), "skipped_train_images": len(train_set.skipped),
+        "best_val_psnr_set5": training.best_psnr,
+        "results": {s: {m: {"psnr": v["psnr"], "ssim": v["ssim"], "images": v["images"]}
+                        for m, v in r.items()} for s, r in results.items()},
+    }
+    args.results.write_text(json.dumps(summary, indent=2) + "\n")
+    print(f"wrote {args.results}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,476 @@
+"""Training and evaluation of SRGAN: one epoch of a stage, validation, the stage loop, inference.
+
+``train.ipynb`` makes the config (an EasyDict) and calls :func:`fit` once per stage: first
+``pretrain`` (SRResNet with pixel MSE), then ``gan`` (the SRGAN generator initialised from the
+pretrained SRResNet, trained against the discriminator). ``test.ipynb`` and
+``super_resolution.ipynb`` use :func:`super_resolve` and :func:`validate`.
+
+The config keys read here (see ``train.ipynb`` for a full one)::
+
+    seed, device ('auto' | 'cuda' | 'cpu'), scale, amp (None | 'bf16' | 'fp16', CUDA only),
+    channels_last, betas, generator (SRResNet kwargs), discriminator (Discriminator kwargs),
+    vgg_weights, out_dir, log_every, val_max_images, tile
+    stage: name, mode ('pretrain' | 'gan'), iterations, lr_g, lr_d, milestones, gamma,
+           content_loss ('mse' | 'vgg'), vgg_i, vgg_j, vgg_loss_scale, adversarial_weight,
+           d_steps, label_smoothing, init_from, time_budget, max_bad_steps
+
+Losses (Ledig et al., 2017, Sec. 2.2): content loss = pixel MSE, or the MSE between VGG19
+feature maps phi_{i,j} times ``vgg_loss_scale`` (1 / 12.75 in the paper, to bring it to the
+scale of the pixel MSE); adversarial loss = -log D(G(LR)); generator loss = content +
+``adversarial_weight`` (1e-3) x adversarial. The discriminator minimises binary cross-entropy.
+"""
+import csv
+import math
+import time
+from pathlib import Path
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+from easydict import EasyDict
+from tqdm.auto import tqdm
+
+from models import Discriminator, SRResNet, TruncatedVGG19, load_weights
+from utils import load_checkpoint, psnr_ssim, save_checkpoint, signed_to_uint8, to_plain
+
+
+# ----------------------------------------------------------------------------------------------
+# Set-up
+# ----------------------------------------------------------------------------------------------
+def resolve_device(name="auto"):
+    """'auto' -> CUDA if available else CPU; 'cuda' without a GPU is a clear error."""
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    device = torch.device(name)
+    if device.type == "cuda" and not torch.cuda.is_available():
+        raise RuntimeError(f"device {name!r} asked for, but torch {torch.__version__} sees no "
+                           f"CUDA GPU; set config.device = 'cpu' (or 'auto')")
+    return device
+
+
+def build_training(config, stage, device):
+    """Models, optimizers and schedulers of one stage, with its counters at zero.
+
+    Schedulers step once per iteration: ``stage.milestones`` are iteration counts (the paper's
+    SRGAN drops the learning rate from 1e-4 to 1e-5 after 10^5 iterations).
+
+    Returns:
+        EasyDict: generator, discriminator, content_net (None unless used), optimizer_g,
+        optimizer_d, scheduler_g, scheduler_d, scaler, epoch, iteration, best_psnr, history,
+        skipped_steps, device.
+    """
+    if stage.mode not in ("pretrain", "gan"):
+        raise ValueError(f"stage.mode must be 'pretrain' or 'gan', got {stage.mode!r}")
+    if stage.content_loss not in ("mse", "vgg"):
+        raise ValueError(f"stage.content_loss must be 'mse' or 'vgg', got {stage.content_loss!r}")
+    memory_format = _memory_format(config, device)
+    generator = SRResNet(scale=config.scale, **config.generator).to(device, memory_format=memory_format)
+    optimizer_g = torch.optim.Adam(generator.parameters(), lr=stage.lr_g, betas=tuple(config.betas))
+    training = EasyDict(
+        generator=generator, discriminator=None, optimizer_g=optimizer_g, optimizer_d=None,
+        scheduler_g=torch.optim.lr_scheduler.MultiStepLR(
+            optimizer_g, [int(m) for m in stage.milestones], stage.gamma),
+        scheduler_d=None, content_net=None, device=device,
+        scaler=torch.amp.GradScaler("cuda", enabled=_amp_dtype(config, device) == torch.float16),
+        epoch=0, iteration=0, best_psnr=-math.inf, history=[], skipped_steps=0,
+        vgg_loss_scale=stage.get("vgg_loss_scale", 1 / 12.75))
+    if stage.mode == "gan":
+        training.discriminator = Discriminator(**config.discriminator).to(
+            device, memory_format=memory_format)
+        training.optimizer_d = torch.optim.Adam(training.discriminator.parameters(),
+                                                lr=stage.lr_d, betas=tuple(config.betas))
+        training.scheduler_d = torch.optim.lr_scheduler.MultiStepLR(
+            training.optimizer_d, [int(m) for m in stage.milestones], stage.gamma)
+    if stage.content_loss == "vgg":
+        training.content_net = TruncatedVGG19(stage.vgg_i, stage.vgg_j, weights=config.vgg_weights).to(
+            device, memory_format=memory_format)
+    return training
+
+
+def _amp_dtype(config, device):
+    """The autocast dtype: bf16/fp16 on CUDA when asked for; None (fp32) otherwise."""
+    if device.type != "cuda" or not config.get("amp"):
+        return None
+    return {"bf16": torch.bfloat16, "fp16": torch.float16}[config.amp]
+
+
+def _memory_format(config, device):
+    return torch.channels_last if config.get("channels_last") else torch.contiguous_format
+
+
+# ----------------------------------------------------------------------------------------------
+# Checkpoints
+# ----------------------------------------------------------------------------------------------
+def checkpoint_state(training, config, stage):
+    """Everything needed to resume a stage: state_dicts, counters, config, RNG states."""
+    def state(obj):
+        return None if obj is None else obj.state_dict()
+
+    return {
+        "stage": stage.name, "config": to_plain(config), "epoch": training.epoch,
+        "iteration": training.iteration, "best_psnr": training.best_psnr,
+        "history": to_plain(training.history), "skipped_steps": training.skipped_steps,
+        "generator": state(training.generator), "discriminator": state(training.discriminator),
+        "optimizer_g": state(training.optimizer_g), "optimizer_d": state(training.optimizer_d),
+        "scheduler_g": state(training.scheduler_g), "scheduler_d": state(training.scheduler_d),
+        "scaler": training.scaler.state_dict(),
+        "rng": {"torch": torch.get_rng_state(),
+                "cuda": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else []},
+    }
+
+
+def restore(training, checkpoint):
+    """Load a :func:`checkpoint_state` dict into ``training`` (in place), RNG states included.
+
+    Raises:
+        ValueError: if the checkpoint's networks do not match (lists mismatched keys/shapes).
+    """
+    for key in ("generator", "discriminator", "optimizer_g", "optimizer_d", "scheduler_g",
+                "scheduler_d"):
+        if training[key] is not None and checkpoint.get(key) is not None:
+            if isinstance(training[key], nn.Module):
+                load_weights(training[key], checkpoint[key], what=f"the checkpoint's {key}")
+            else:
+                training[key].load_state_dict(checkpoint[key])
+    if checkpoint.get("scaler"):
+        training.scaler.load_state_dict(checkpoint["scaler"])
+    for key in ("epoch", "iteration", "best_psnr", "history", "skipped_steps"):
+        training[key] = checkpoint[key]
+    torch.set_rng_state(checkpoint["rng"]["torch"])
+    if checkpoint["rng"]["cuda"] and torch.cuda.is_available():
+        torch.cuda.set_rng_state_all(checkpoint["rng"]["cuda"])
+
+
+def load_generator(path, device="cpu", **generator_kwargs):
+    """An SRResNet in eval mode from a checkpoint of :func:`fit` (its own config decides the
+    architecture unless ``generator_kwargs`` are given)."""
+    checkpoint = load_checkpoint(path, map_location=device)
+    config = checkpoint.get("config", {})
+    kwargs = generator_kwargs or dict(config.get("generator", {}), scale=config.get("scale", 4))
+    generator = SRResNet(**kwargs).to(device)
+    load_weights(generator, checkpoint["generator"], what=f"generator of {path}")
+    return generator.eval()
+
+
+# ----------------------------------------------------------------------------------------------
+# One epoch
+# ----------------------------------------------------------------------------------------------
+def train_epoch(training, loader, config, stage, deadline=None):
+    """Train one epoch of ``stage`` (or until ``stage.iterations`` or ``deadline`` is reached).
+
+    Args:
+        training (EasyDict): from :func:`build_training` (updated in place: models, optimizers,
+            ``iteration``, ``skipped_steps``).
+        loader (DataLoader): batches ``(lr_imgs, hr_imgs)``, (N, 3, h, w) in [0, 1] and
+            (N, 3, H, W) in [-1, 1].
+        config (EasyDict): the run's config.
+        stage (EasyDict): the stage's config.
+        deadline (float): ``time.monotonic()`` value after which to stop early.
+
+    Returns:
+        dict: epoch means of content_loss, adversarial_loss, g_loss, d_loss_real, d_loss_fake,
+        d_real (mean D(HR)), d_fake (mean D(G(LR))), and lr_g, images_per_s, iterations,
+        skipped_steps.
+    """
+    device = training.device
+    generator, discriminator = training.generator, training.discriminator
+    amp_dtype = _amp_dtype(config, device)
+    memory_format = _memory_format(config, device)
+    generator.train()
+    if discriminator is not None:
+        discriminator.train()
+    sums, count, images, bad_in_a_row = {}, 0, 0, 0
+    start = time.perf_counter()
+    log_path = Path(config.out_dir) / f"{stage.name}_iterations.csv"
+    bar = tqdm(loader, desc=f"{stage.name} epoch {training.epoch + 1}", leave=False,
+               dynamic_ncols=True)
+    for lr_imgs, hr_imgs in bar:
+        if training.iteration >= stage.iterations or (deadline and time.monotonic() > deadline):
+            break
+        lr_imgs = lr_imgs.to(device, non_blocking=True, memory_format=memory_format)  # (N, 3, 24, 24) in [0, 1]
+        hr_imgs = hr_imgs.to(device, non_blocking=True, memory_format=memory_format)  # (N, 3, 96, 96) in [-1, 1]
+        if stage.mode == "pretrain":
+            losses = _pretrain_step(training, lr_imgs, hr_imgs, amp_dtype)
+        else:
+            losses = _gan_step(training, lr_imgs, hr_imgs, stage, amp_dtype)
+
+        if losses is None:  # a non-finite loss: the step was skipped
+            training.skipped_steps += 1
+            bad_in_a_row += 1
+            if bad_in_a_row >= stage.get("max_bad_steps", 10):
+                last = Path(config.out_dir) / f"{stage.name}_last.pth"
+                raise FloatingPointError(
+                    f"{bad_in_a_row} non-finite losses in a row at iteration {training.iteration}; "
+                    f"training stopped. The last good checkpoint is {last}: lower the learning "
+                    f"rate or disable fp16 (config.amp) and resume from it.")
+            continue
+        bad_in_a_row = 0
+        training.iteration += 1
+        for scheduler in (training.scheduler_g, training.scheduler_d):
+            if scheduler is not None:
+                scheduler.step()
+        for key, value in losses.items():
+            sums[key] = sums.get(key, 0.0) + value
+        count += 1
+        images += lr_imgs.shape[0]
+        if count % config.log_every == 0:
+            record = {k: v / count for k, v in sums.items()}
+            record.update(iteration=training.iteration, lr_g=training.optimizer_g.param_groups[0]["lr"],
+                          images_per_s=images / (time.perf_counter() - start))
+            bar.set_postfix({k: f"{record[k]:.4g}" for k in ("g_loss", "d_fake", "images_per_s")
+                             if k in record})
+            _append_csv(log_path, record)
+
+    means = {k: v / max(count, 1) for k, v in sums.items()}
+    means.update(lr_g=training.optimizer_g.param_groups[0]["lr"], iterations=count,
+                 images_per_s=images / max(time.perf_counter() - start, 1e-9),
+                 skipped_steps=training.skipped_steps)
+    return means
+
+
+def _pretrain_step(training, lr_imgs, hr_imgs, amp_dtype):
+    """SRResNet: one Adam step on the pixel MSE (in [-1, 1]). None if the loss is not finite."""
+    optimizer_g = training.optimizer_g
+    with torch.autocast(lr_imgs.device.type, dtype=amp_dtype, enabled=amp_dtype is not None):
+        sr_imgs = training.generator(lr_imgs)  # (N, 3, 96, 96) in [-1, 1]
+        content_loss = _content_loss(training, sr_imgs, hr_imgs)
+    optimizer_g.zero_grad(set_to_none=True)
+    if not torch.isfinite(content_loss):
+        return None
+    training.scaler.scale(content_loss).backward()
+    training.scaler.step(optimizer_g)
+    training.scaler.update()
+    value = content_loss.item()
+    return {"content_loss": value, "g_loss": value}
+
+
+def _gan_step(training, lr_imgs, hr_imgs, stage, amp_dtype):
+    """SRGAN: discriminator step(s), then one generator step. None if a loss is not finite."""
+    generator, discriminator = training.generator, training.discriminator
+    optimizer_g, optimizer_d, scaler = training.optimizer_g, training.optimizer_d, training.scaler
+    autocast = torch.autocast(lr_imgs.device.type, dtype=amp_dtype, enabled=amp_dtype is not None)
+    real_target = 1.0 - stage.label_smoothing  # one-sided label smoothing (0 = none)
+
+    with autocast:
+        sr_imgs = generator(lr_imgs)  # (N, 3, 96, 96) in [-1, 1]
+
+    # ---------------------------------------- DISCRIMINATOR ----------------------------------
+    # sr_imgs.detach(): the D loss must not send gradients into the generator.
+    discriminator.requires_grad_(True)
+    for _ in range(stage.d_steps):
+        with autocast:
+            real_logits = discriminator(hr_imgs)  # (N,) logits
+            fake_logits = discriminator(sr_imgs.detach())
+            # Logits into BCE-with-logits: the sigmoid is fused into the loss (stable in fp16).
+            d_loss_real = F.binary_cross_entropy_with_logits(
+                real_logits, torch.full_like(real_logits, real_target))
+            d_loss_fake = F.binary_cross_entropy_with_logits(
+                fake_logits, torch.zeros_like(fake_logits))
+            d_loss = d_loss_real + d_loss_fake
+        optimizer_d.zero_grad(set_to_none=True)
+        if not torch.isfinite(d_loss):
+            return None
+        scaler.scale(d_loss).backward()
+        scaler.step(optimizer_d)
+        scaler.update()
+
+    # ---------------------------------------- GENERATOR --------------------------------------
+    # D frozen: the generator's loss flows through D to G, but D's weights get no gradient.
+    discriminator.requires_grad_(False)
+    with autocast:
+        content_loss = _content_loss(training, sr_imgs, hr_imgs)
+        fake_logits_g = discriminator(sr_imgs)
+        # -log D(G(LR)), the non-saturating form: BCE against the "real" label.
+        adversarial_loss = F.binary_cross_entropy_with_logits(
+            fake_logits_g, torch.ones_like(fake_logits_g))
+        g_loss = content_loss + stage.adversarial_weight * adversarial_loss
+    optimizer_g.zero_grad(set_to_none=True)
+    if not torch.isfinite(g_loss):
+        discriminator.requires_grad_(True)
+        return None
+    scaler.scale(g_loss).backward()
+    scaler.step(optimizer_g)
+    scaler.update()
+    discriminator.requires_grad_(True)
+
+    values = torch.stack([content_loss.float(), adversarial_loss.float(), g_loss.float(),
+                          d_loss_real.float(), d_loss_fake.float(),
+                          torch.sigmoid(real_logits.float()).mean(),
+                          torch.sigmoid(fake_logits.float()).mean()]).tolist()  # one sync
+    keys = ("content_loss", "adversarial_loss", "g_loss", "d_loss_real", "d_loss_fake",
+            "d_real", "d_fake")
+    return dict(zip(keys, values))
+
+
+def _content_loss(training, sr_imgs, hr_imgs):
+    """Pixel MSE, or ``vgg_loss_scale`` x MSE of VGG19 phi_{i,j} features (no grad to HR side)."""
+    if training.content_net is None:
+        return F.mse_loss(sr_imgs, hr_imgs)
+    with torch.no_grad():
+        hr_features = training.content_net(hr_imgs)  # the target: no graph needed
+    sr_features = training.content_net(sr_imgs)
+    return training.vgg_loss_scale * F.mse_loss(sr_features, hr_features)
+
+
+def _append_csv(path, record):
+    new = not path.exists()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "a", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=sorted(record))
+        if new:
+            writer.writeheader()
+        writer.writerow(record)
+
+
+# ----------------------------------------------------------------------------------------------
+# Inference and validation
+# ----------------------------------------------------------------------------------------------
+RECEPTIVE_MARGIN = 40  # LR pixels: SRResNet's receptive radius (4 + 16*2 + 1 + 1 + 0.5 + 1, up)
+
+
+@torch.inference_mode()
+def super_resolve(generator, lr_imgs, tile=None, margin=RECEPTIVE_MARGIN):
+    """Super-resolve LR images, whole or in overlapping tiles.
+
+    With ``tile``, the LR image is cut into ``tile`` x ``tile`` blocks, each run with ``margin``
+    extra LR pixels of context on every side; only the block's own output is kept. With a
+    margin at least the generator's receptive radius (40 LR pixels for the default SRResNet),
+    the result equals the whole-image output up to float rounding, while memory is bounded by
+    one (tile + 2 margin)^2 input.
+
+    Args:
+        generator (SRResNet): in eval mode.
+        lr_imgs (Tensor): (N, 3, h, w) in [0, 1], on the generator's device.
+        tile (int): LR tile side, or None for the whole image at once.
+        margin (int): LR context pixels around each tile.
+
+    Returns:
+        Tensor: (N, 3, h * scale, w * scale) in [-1, 1].
+    """
+    h, w = lr_imgs.shape[-2:]
+    if tile is None or (h <= tile and w <= tile):
+        return generator(lr_imgs)
+    s = generator.scale
+    sr_imgs = lr_imgs.new_empty(lr_imgs.shape[0], 3, h * s, w * s)
+    for y0 in range(0, h, tile):
+        for x0 in range(0, w, tile):
+            y1, x1 = min(y0 + tile, h), min(x0 + tile, w)
+            ya, xa = max(y0 - margin, 0), max(x0 - margin, 0)
+            yb, xb = min(y1 + margin, h), min(x1 + margin, w)
+            out = generator(lr_imgs[..., ya:yb, xa:xb])  # tile plus context, (N, 3, ., .)
+            sr_imgs[..., y0 * s:y1 * s, x0 * s:x1 * s] = \
+                out[..., (y0 - ya) * s:(y1 - ya) * s, (x0 - xa) * s:(x1 - xa) * s]
+    return sr_imgs
+
+
+def validate(generator, dataset, device, crop_border=None, max_images=None, tile=None):
+    """PSNR/SSIM of the generator on whole test images (benchmark protocol of ``psnr_ssim``).
+
+    Args:
+        generator (SRResNet): the model (put in eval mode here, restored afterwards).
+        dataset (SRTestDataset): test images.
+        device (torch.device): where to run.
+        crop_border (int): border crop of the metric; default the scale.
+        max_images (int): score only the first images (quick checks during training).
+        tile (int): LR tile side for :func:`super_resolve` (bounded memory).
+
+    Returns:
+        dict: ``psnr`` and ``ssim`` means, ``images`` count and ``per_image`` list of
+        ``{"name", "psnr", "ssim"}``.
+    """
+    was_training = generator.training
+    generator.eval()
+    crop_border = generator.scale if crop_border is None else crop_border
+    per_image = []
+    try:
+        for index in range(len(dataset) if max_images is None else min(max_images, len(dataset))):
+            item = dataset[index]
+            lr_imgs = item["lr"].unsqueeze(0).to(device)  # (1, 3, h, w) in [0, 1]
+            sr = signed_to_uint8(super_resolve(generator, lr_imgs, tile)[0])  # (H, W, 3) uint8
+            psnr, ssim = psnr_ssim(sr, item["hr"], crop_border)
+            per_image.append({"name": item["name"], "psnr": psnr, "ssim": ssim})
+    finally:
+        generator.train(was_training)
+    return {"psnr": sum(r["psnr"] for r in per_image) / len(per_image),
+            "ssim": sum(r["ssim"] for r in per_image) / len(per_image),
+            "images": len(per_image), "per_image": per_image}
+
+
+# ----------------------------------------------------------------------------------------------
+# A whole stage
+# ----------------------------------------------------------------------------------------------
+def fit(config, stage, train_loader, val_dataset=None, log=print):
+    """Run a stage to ``stage.iterations`` (or ``stage.time_budget`` seconds), resumably.
+
+    Each epoch: :func:`train_epoch`, :func:`validate` on ``val_dataset``, then checkpoints in
+    ``config.out_dir``: ``<stage>_last.pth`` always, ``<stage>_best.pth`` when the validation
+    PSNR improves; the epoch history also goes to ``<stage>_history.csv``. If
+    ``<stage>_last.pth`` exists, training resumes from it; otherwise a stage with
+    ``init_from`` starts its generator from ``<init_from>_best.pth`` (or ``_last.pth``).
+
+    Returns:
+        EasyDict: the training state (models, history, counters).
+    """
+    device = resolve_device(config.device)
+    out_dir = Path(config.out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    training = build_training(config, stage, device)
+    last = out_dir / f"{stage.name}_last.pth"
+    if last.exists():
+        restore(training, load_checkpoint(last, map_location=device))
+        log(f"{stage.name}: resumed from {last} at iteration {training.iteration}")
+    elif stage.get("init_from"):
+        source = out_dir / f"{stage.init_from}_best.pth"
+        source = source if source.exists() else out_dir / f"{stage.init_from}_last.pth"
+        load_weights(training.generator, load_checkpoint(source, map_location=device)["generator"],
+                     what=f"generator of {source}")
+        log(f"{stage.name}: generator initialised from {source}")
+
+    deadline = time.monotonic() + stage.time_budget if stage.get("time_budget") else None
+    while training.iteration < stage.iterations:
+        if deadline and time.monotonic() > deadline:
+            log(f"{stage.name}: time budget of {stage.time_budget} s reached")
+            break
+        started = time.perf_counter()
+        means = train_epoch(training, train_loader, config, stage, deadline)
+        training.epoch += 1
+        record = {"epoch": training.epoch, "iteration": training.iteration, **means,
+                  "seconds": time.perf_counter() - started}
+        if val_dataset is not None:
+            scores = validate(training.generator, val_dataset, device,
+                              max_images=config.get("val_max_images"), tile=config.get("tile"))
+            record.update(val_psnr=scores["psnr"], val_ssim=scores["ssim"])
+        training.history.append(record)
+        _append_csv(out_dir / f"{stage.name}_history.csv", record)
+        improved = record.get("val_psnr", -math.inf) > training.best_psnr
+        if improved:
+            training.best_psnr = record["val_psnr"]
+        checkpoint = checkpoint_state(training, config, stage)
+        save_checkpoint(checkpoint, last)
+        if improved:
+            save_checkpoint(checkpoint, out_dir / f"{stage.name}_best.pth")
+        log(f"{stage.name} epoch {training.epoch}: iteration {training.iteration}, "
+            + ", ".join(f"{k} {record[k]:.4g}" for k in
+                        ("content_loss", "adversarial_loss", "d_real", "d_fake", "val_psnr",
+                         "val_ssim", "images_per_s") if k in record))
+    return training
+
+
+def validate_bicubic(dataset, crop_border=None):
+    """PSNR/SSIM of MATLAB-bicubic upsampling (``imresize``) of the LR test images: the baseline.
+
+    Returns:
+        dict: as :func:`validate`.
+    """
+    from imresize import imresize
+
+    crop_border = dataset.scale if crop_border is None else crop_border
+    per_image = []
+    for index in range(len(dataset)):
+        item = dataset[index]
+        sr = imresize(item["lr_uint8"], dataset.scale)  # uint8 (H, W, 3)
+        psnr, ssim = psnr_ssim(sr, item["hr"], crop_border)
+        per_image.append({"name": item["name"], "psnr": psnr, "ssim": ssim})
+    return {"psnr": sum(r["psnr"] for r in per_image) / len(per_image),
+            "ssim": sum(r["ssim"] for r in per_image) / len(per_image),
+            "images": len(per_image), "per_image": per_image}

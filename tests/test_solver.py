@@ -1,0 +1,168 @@
+"""solver: losses go down, checkpoints round-trip, resuming equals not stopping, tiling is exact."""
+import pickle
+
+import numpy as np
+import pytest
+import torch
+from easydict import EasyDict
+from torch.utils.data import DataLoader, TensorDataset
+
+import solver
+from models import SRResNet
+from utils import load_checkpoint, save_checkpoint
+
+
+def tiny_config(tmp_path, **overrides):
+    config = EasyDict(seed=0, device="cpu", scale=4, amp=None, channels_last=False,
+                      betas=(0.9, 0.999), generator=dict(n_blocks=2, channels=8),
+                      discriminator=dict(channels=4, fc_size=16), vgg_weights=None,
+                      out_dir=str(tmp_path / "run"), log_every=1, val_max_images=None, tile=None)
+    config.update(overrides)
+    return config
+
+
+def stage(mode="pretrain", **overrides):
+    values = EasyDict(name=mode, mode=mode, iterations=1000, lr_g=1e-3, lr_d=1e-3, milestones=[],
+                      gamma=0.1, content_loss="mse", vgg_i=2, vgg_j=2, vgg_loss_scale=1 / 12.75,
+                      adversarial_weight=1e-3, d_steps=1, label_smoothing=0.0)
+    values.update(overrides)
+    return values
+
+
+def fixed_batches(n_batches=1, batch=4, seed=0):
+    """(lr in [0, 1], hr in [-1, 1]) pairs of 4x4 / 16x16 images whose HR is a smooth upscale."""
+    g = torch.Generator().manual_seed(seed)
+    lr_imgs = torch.rand(n_batches * batch, 3, 4, 4, generator=g)
+    hr_imgs = torch.nn.functional.interpolate(lr_imgs, scale_factor=4, mode="bilinear") * 2 - 1
+    return TensorDataset(lr_imgs, hr_imgs)
+
+
+@pytest.mark.parametrize("mode, content_loss", [("pretrain", "mse"), ("gan", "mse"), ("gan", "vgg")])
+def test_steps_on_a_fixed_batch_lower_the_losses(tmp_path, mode, content_loss):
+    torch.manual_seed(0)
+    config = tiny_config(tmp_path)
+    st = stage(mode, content_loss=content_loss)
+    training = solver.build_training(config, st, torch.device("cpu"))
+    loader = DataLoader(fixed_batches(), batch_size=4)
+    first = solver.train_epoch(training, loader, config, st)
+    for _ in range(25):
+        last = solver.train_epoch(training, loader, config, st)
+    assert last["content_loss"] < first["content_loss"]
+    if mode == "gan":
+        assert last["d_loss_real"] + last["d_loss_fake"] < first["d_loss_real"] + first["d_loss_fake"]
+        for key in ("adversarial_loss", "d_real", "d_fake", "g_loss"):
+            assert np.isfinite(last[key])
+        assert 0 <= last["d_fake"] <= 1
+    assert training.iteration == 26
+
+
+def test_discriminator_gets_no_gradient_from_the_generator_step(tmp_path):
+    torch.manual_seed(0)
+    config = tiny_config(tmp_path)
+    st = stage("gan", lr_d=0.0)  # D updates are no-ops; only G's step could touch D's grads
+    training = solver.build_training(config, st, torch.device("cpu"))
+    before = [p.detach().clone() for p in training.discriminator.parameters()]
+    solver.train_epoch(training, DataLoader(fixed_batches(), batch_size=4), config, st)
+    for p, q in zip(training.discriminator.parameters(), before):
+        torch.testing.assert_close(p.detach(), q)
+        assert p.requires_grad  # unfrozen again after the G step
+
+
+def test_checkpoint_round_trip_with_weights_only(tmp_path):
+    config = tiny_config(tmp_path)
+    st = stage("gan")
+    training = solver.build_training(config, st, torch.device("cpu"))
+    solver.train_epoch(training, DataLoader(fixed_batches(), batch_size=4), config, st)
+    path = tmp_path / "ck" / "ck.pth"
+    save_checkpoint(solver.checkpoint_state(training, config, st), path)
+    assert [p.name for p in path.parent.iterdir()] == ["ck.pth"]  # no temporary file left
+    checkpoint = torch.load(path, weights_only=True)
+    assert checkpoint["iteration"] == 1 and checkpoint["config"]["generator"]["channels"] == 8
+    other = solver.build_training(config, st, torch.device("cpu"))
+    solver.restore(other, load_checkpoint(path))
+    for a, b in zip(training.generator.state_dict().values(), other.generator.state_dict().values()):
+        torch.testing.assert_close(a, b)
+    assert other.optimizer_d.state_dict()["state"].keys() == training.optimizer_d.state_dict()["state"].keys()
+
+
+@pytest.mark.parametrize("mode", ["pretrain", "gan"])
+def test_resume_equals_uninterrupted(tmp_path, mode):
+    """2 steps, save, load, 2 steps == 4 steps (same seed, CPU, shuffled data)."""
+    def run(out_dir, stops):
+        torch.manual_seed(0)
+        config = tiny_config(tmp_path, out_dir=str(out_dir))
+        data = fixed_batches(n_batches=2, batch=2)
+        for iterations in stops:
+            loader = DataLoader(data, batch_size=2, shuffle=True)
+            training = solver.fit(config, stage(mode, iterations=iterations), loader, log=lambda m: None)
+        return training
+
+    resumed = run(tmp_path / "a", [2, 4])
+    straight = run(tmp_path / "b", [4])
+    assert resumed.iteration == straight.iteration == 4
+    for a, b in zip(resumed.generator.state_dict().values(), straight.generator.state_dict().values()):
+        torch.testing.assert_close(a, b, rtol=0, atol=0)
+
+
+def test_fit_initialises_gan_from_pretrained_and_keeps_best(tmp_path):
+    config = tiny_config(tmp_path)
+    loader = DataLoader(fixed_batches(n_batches=2, batch=2), batch_size=2)
+    val = [{"lr": torch.rand(3, 8, 8), "hr": np.zeros((32, 32, 3), np.uint8) + 128, "name": "x"}]
+    pre = solver.fit(config, stage("pretrain", iterations=2), loader, val, log=lambda m: None)
+    messages = []
+    gan = solver.fit(config, stage("gan", iterations=1, init_from="pretrain"), loader, val,
+                     log=messages.append)
+    assert any("initialised from" in m for m in messages)
+    assert (tmp_path / "run" / "pretrain_best.pth").exists()
+    assert (tmp_path / "run" / "gan_history.csv").exists()
+    assert len(pre.history) == 1 and "val_psnr" in gan.history[0]
+
+
+def test_non_finite_losses_are_skipped_then_stop(tmp_path, monkeypatch):
+    config = tiny_config(tmp_path)
+    st = stage("pretrain", max_bad_steps=3)
+    training = solver.build_training(config, st, torch.device("cpu"))
+    monkeypatch.setattr(solver, "_content_loss", lambda *a: torch.tensor(float("nan"), requires_grad=True))
+    loader = DataLoader(fixed_batches(n_batches=5, batch=1), batch_size=1)
+    with pytest.raises(FloatingPointError, match="pretrain_last.pth"):
+        solver.train_epoch(training, loader, config, st)
+    assert training.skipped_steps == 3 and training.iteration == 0
+
+
+def test_mismatched_checkpoint_lists_keys_and_shapes(tmp_path):
+    config = tiny_config(tmp_path)
+    training = solver.build_training(config, stage(), torch.device("cpu"))
+    path = tmp_path / "ck.pth"
+    save_checkpoint(solver.checkpoint_state(training, config, stage()), path)
+    with pytest.raises(ValueError, match=r"head\.0\.weight: checkpoint \(8, 3, 9, 9\) vs model \(16, 3, 9, 9\)"):
+        solver.load_generator(path, n_blocks=2, channels=16)
+    assert isinstance(solver.load_generator(path), SRResNet)
+
+
+@pytest.mark.filterwarnings("ignore:Detected pickle protocol")
+def test_pickle_carrying_code_is_refused(tmp_path):
+    class Evil:
+        def __reduce__(self):
+            return (print, ("this must never run",))
+
+    path = tmp_path / "evil.pth"
+    path.write_bytes(pickle.dumps({"generator": Evil()}))
+    with pytest.raises(ValueError, match="evil.pth: cannot be loaded as a safe checkpoint"):
+        load_checkpoint(path)
+
+
+def test_tiled_inference_equals_whole_image():
+    torch.manual_seed(0)
+    generator = SRResNet(n_blocks=2, channels=8).eval()
+    lr_imgs = torch.rand(1, 3, 23, 37)
+    whole = solver.super_resolve(generator, lr_imgs)
+    tiled = solver.super_resolve(generator, lr_imgs, tile=8)
+    torch.testing.assert_close(tiled, whole, rtol=0, atol=1e-5)
+
+
+def test_cuda_asked_for_without_gpu_is_a_clear_error():
+    if torch.cuda.is_available():
+        pytest.skip("a GPU is present")
+    with pytest.raises(RuntimeError, match="no CUDA GPU"):
+        solver.resolve_device("cuda")
+    assert solver.resolve_device("auto").type == "cpu"
