@@ -10,7 +10,7 @@ The config keys read here (see ``train.ipynb`` for a full one)::
     seed, device ('auto' | 'cuda' | 'cpu'), scale, amp (None | 'bf16' | 'fp16', CUDA only),
     channels_last, betas, generator (SRResNet kwargs), discriminator (Discriminator kwargs),
     vgg_weights, out_dir, log_every, val_max_images, tile
-    stage: name, mode ('pretrain' | 'gan'), iterations, lr_g, lr_d, milestones, gamma,
+    stage: name, mode ('pretrain' | 'gan'), iterations or epochs, lr_g, lr_d, milestones, gamma,
            content_loss ('mse' | 'vgg'), vgg_i, vgg_j, vgg_loss_scale, adversarial_weight,
            d_steps, label_smoothing, init_from, time_budget, max_bad_steps
 
@@ -214,18 +214,24 @@ def train_epoch(training, loader, config, stage, deadline=None):
         count += 1
         images += lr_imgs.shape[0]
         if count % config.log_every == 0:
-            record = {k: v / count for k, v in sums.items()}
-            record.update(iteration=training.iteration, lr_g=training.optimizer_g.param_groups[0]["lr"],
-                          images_per_s=images / (time.perf_counter() - start))
+            record = _running_means(training, sums, count, images, start)
             bar.set_postfix({k: f"{record[k]:.4g}" for k in ("g_loss", "d_fake", "images_per_s")
                              if k in record})
             _append_csv(log_path, record)
+    if count % config.log_every:  # the epoch's last, partial window
+        _append_csv(log_path, _running_means(training, sums, count, images, start))
 
-    means = {k: v / max(count, 1) for k, v in sums.items()}
-    means.update(lr_g=training.optimizer_g.param_groups[0]["lr"], iterations=count,
-                 images_per_s=images / max(time.perf_counter() - start, 1e-9),
-                 skipped_steps=training.skipped_steps)
+    means = _running_means(training, sums, count, images, start)
+    means.update(iterations=count, skipped_steps=training.skipped_steps)
     return means
+
+
+def _running_means(training, sums, count, images, start):
+    """Means of the summed losses so far, with the iteration, learning rate and images/s."""
+    record = {k: v / max(count, 1) for k, v in sums.items()}
+    record.update(iteration=training.iteration, lr_g=training.optimizer_g.param_groups[0]["lr"],
+                  images_per_s=images / max(time.perf_counter() - start, 1e-9))
+    return record
 
 
 def _pretrain_step(training, lr_imgs, hr_imgs, amp_dtype):
@@ -400,7 +406,8 @@ def validate(generator, dataset, device, crop_border=None, max_images=None, tile
 # A whole stage
 # ----------------------------------------------------------------------------------------------
 def fit(config, stage, train_loader, val_dataset=None, log=print):
-    """Run a stage to ``stage.iterations`` (or ``stage.time_budget`` seconds), resumably.
+    """Run a stage to ``stage.iterations`` (or ``stage.epochs``, or ``stage.time_budget``
+    seconds, whichever comes first), resumably.
 
     Each epoch: :func:`train_epoch`, :func:`validate` on ``val_dataset``, then checkpoints in
     ``config.out_dir``: ``<stage>_last.pth`` always, ``<stage>_best.pth`` when the validation
@@ -426,6 +433,8 @@ def fit(config, stage, train_loader, val_dataset=None, log=print):
                      what=f"generator of {source}")
         log(f"{stage.name}: generator initialised from {source}")
 
+    if stage.get("epochs"):  # the assignment's unit: every training image x its patches
+        stage = EasyDict(stage, iterations=stage.epochs * len(train_loader))
     deadline = time.monotonic() + stage.time_budget if stage.get("time_budget") else None
     while training.iteration < stage.iterations:
         if deadline and time.monotonic() > deadline:

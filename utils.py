@@ -13,10 +13,12 @@ bicubic baselines.
 """
 import os
 import random
+import warnings
 from pathlib import Path
 
 import numpy as np
 import torch
+from easydict import EasyDict
 from PIL import Image, UnidentifiedImageError
 from skimage.metrics import structural_similarity
 
@@ -74,12 +76,17 @@ def read_image(path, keep_gray=False):
             truncated or otherwise undecodable).
     """
     try:
-        with Image.open(path) as img:
+        with warnings.catch_warnings(record=True) as caught, Image.open(path) as img:
+            warnings.simplefilter("always")
             img.load()
+            if any("truncated" in str(w.message).lower() for w in caught):  # TIFF: only a warning
+                raise ImageReadError(f"{path}: truncated file")
             rgb = pil_to_rgb_uint8(img)
             if keep_gray and img.mode in GRAY_MODES:
                 return rgb[:, :, 0].copy()
             return rgb
+    except ImageReadError:
+        raise
     except FileNotFoundError:
         raise ImageReadError(f"{path}: file not found") from None
     except UnidentifiedImageError:
@@ -249,8 +256,25 @@ def psnr_ssim(sr, hr, crop_border, y_channel=True):
 
 
 # ----------------------------------------------------------------------------------------------
-# Reproducibility and checkpoints
+# Configuration, reproducibility and checkpoints
 # ----------------------------------------------------------------------------------------------
+def merge_config(base, *overrides):
+    """A deep-merged EasyDict copy of ``base`` with each override dict applied in turn.
+
+    Nested dicts merge key by key; any other value (lists included) replaces the old one.
+    The notebooks use it for presets and for the JSON of the ``SRGAN_CONFIG`` environment
+    variable, e.g. ``SRGAN_CONFIG='{"stages": {"srresnet": {"iterations": 50}}}'``.
+    """
+    merged = EasyDict(base)
+    for override in overrides:
+        for key, value in (override or {}).items():
+            if isinstance(value, dict) and isinstance(merged.get(key), dict):
+                merged[key] = merge_config(merged[key], value)
+            else:
+                merged[key] = value
+    return EasyDict(merged)
+
+
 def seed_everything(seed):
     """Seed Python's, numpy's and torch's (CPU and CUDA) random generators."""
     random.seed(seed)

@@ -1,0 +1,80 @@
+"""The three notebooks run headless, in order, with the sample preset (short stages).
+
+They run as a user runs them (a Jupyter kernel, cell by cell, working directory = repository
+root), with ``SRGAN_CONFIG`` shortening the stages and sending every file to a temporary folder.
+"""
+import json
+import os
+
+import nbformat
+import pytest
+from nbclient import NotebookClient
+
+from conftest import ROOT
+
+
+@pytest.fixture(scope="module")
+def executed(tmp_path_factory):
+    """Execute train, test and super_resolution once; return (notebooks, run folder)."""
+    tmp = tmp_path_factory.mktemp("notebooks")
+    run, data = tmp / "run", tmp / "data"
+    overrides = {
+        "train.ipynb": {
+            "out_dir": str(run), "train_list": str(data / "sample_train.csv"),
+            "val_list": str(data / "sample_test.csv"), "patches_per_image": 16,
+            "stages": {"srresnet": {"iterations": 12, "time_budget": None},
+                       "srgan": {"iterations": 6, "time_budget": None}}},
+        "test.ipynb": {"out_dir": str(run), "test_lists": {"Sample": str(data / "sample_test.csv")},
+                       "checkpoints": {"SRResNet": str(run / "srresnet_best.pth"),
+                                       "SRGAN": str(run / "srgan_last.pth")}},
+        "super_resolution.ipynb": {"out_dir": str(run), "rating_list": str(data / "sample_test.csv"),
+                                   "checkpoints": {"SRResNet": str(run / "srresnet_best.pth"),
+                                                   "SRGAN": str(run / "srgan_last.pth")}},
+    }
+    old_env = dict(os.environ)
+    notebooks = {}
+    try:
+        os.environ.update(SRGAN_PRESET="sample", TQDM_DISABLE="1", MPLBACKEND="Agg")
+        for name, override in overrides.items():
+            os.environ["SRGAN_CONFIG"] = json.dumps(override)
+            notebook = nbformat.read(ROOT / name, as_version=4)
+            NotebookClient(notebook, timeout=900, kernel_name="python3",
+                           resources={"metadata": {"path": str(ROOT)}}).execute()
+            notebooks[name] = notebook
+    finally:
+        os.environ.clear()
+        os.environ.update(old_env)
+    return notebooks, run
+
+
+def text_of(notebook):
+    return "\n".join(output.get("text", "") for cell in notebook.cells if cell.cell_type == "code"
+                     for output in cell.get("outputs", []))
+
+
+def test_train_notebook(executed):
+    notebooks, run = executed
+    for name in ("srresnet_last.pth", "srresnet_best.pth", "srgan_last.pth",
+                 "srresnet_history.csv", "srgan_iterations.csv", "training_curves.png"):
+        assert (run / name).exists(), name
+    assert "SRResNet: 12 iterations" in text_of(notebooks["train.ipynb"])
+
+
+def test_test_notebook_writes_the_results(executed):
+    notebooks, run = executed
+    results = json.loads((run / "test_results.json").read_text())
+    assert set(results) == {"Sample"}
+    assert set(results["Sample"]) == {"bicubic", "SRResNet", "SRGAN"}
+    for scores in results["Sample"].values():
+        assert scores["images"] == 4 and 0 < scores["ssim"] <= 1 and scores["psnr"] > 10
+    assert (run / "test_results.csv").exists() and (run / "test_results.md").exists()
+    assert "max |tiled - whole|" in text_of(notebooks["test.ipynb"])
+
+
+def test_super_resolution_notebook_makes_outputs_and_kit(executed):
+    notebooks, run = executed
+    for method in ("bicubic", "SRResNet", "SRGAN", "HR"):
+        assert len(list((run / "set5_outputs" / method).glob("*.png"))) == 4
+    assert (run / "rating_kit" / "index.html").exists()
+    assert len(list((run / "rating_kit" / "images").glob("*.png"))) == 16
+    assert "no scores yet" in text_of(notebooks["super_resolution.ipynb"])
