@@ -27,7 +27,7 @@ from pathlib import Path
 from PIL import Image
 
 from imresize import imresize
-from utils import ImageReadError, mod_crop, read_image
+from utils import ImageReadError, image_mode, mod_crop, read_image
 
 IMAGE_EXTENSIONS = {".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp", ".ppm", ".pgm"}
 
@@ -74,29 +74,36 @@ def match_lr_files(hr_paths, lr_dir, scale):
 
 
 def check_pair(hr_path, lr_path, scale):
-    """Check one HR/LR pair; return None if usable, else the reason it is not.
+    """Check one HR/LR pair.
 
     Both files are decoded completely, so truncated files are caught here and not in the
     middle of training. ``lr_path`` may be None (the LR will be made by ``imresize``).
+
+    Returns:
+        tuple: ``(reason, note)``: ``reason`` is None if the pair is usable, else why not;
+        ``note`` says how a non-RGB file will be converted (gray, palette, RGBA, CMYK,
+        16-bit...), else None.
     """
     try:
         hr = read_image(hr_path)
+        mode = image_mode(hr_path)
     except ImageReadError as err:
-        return str(err).split(": ", 1)[-1]
+        return err.reason, None
+    note = None if mode == "RGB" else f"converted from mode {mode} to 8-bit RGB"
     h, w = hr.shape[:2]
     if h < scale or w < scale:
-        return f"HR image of {h}x{w} is smaller than the scale {scale}"
+        return f"HR image of {h}x{w} is smaller than the scale {scale}", note
     if lr_path is None:
-        return None
+        return None, note
     try:
         lr = read_image(lr_path)
     except ImageReadError as err:
-        return f"LR {err}"
+        return f"LR {err}", note
     expected = (h // scale, w // scale)
     if lr.shape[:2] != expected:
         return (f"LR {lr_path.name} is {lr.shape[0]}x{lr.shape[1]}, expected {expected[0]}x"
-                f"{expected[1]} (HR {h}x{w} / {scale})")
-    return None
+                f"{expected[1]} (HR {h}x{w} / {scale})"), note
+    return None, note
 
 
 # ----------------------------------------------------------------------------------------------
@@ -173,14 +180,17 @@ def create_list(hr_dir, lr_dir, name, out_dir, scale=4, log=print):
         raise ValueError(f"scale must be 2, 3, 4 or 8, got {scale}")
     hr_paths = find_images(hr_dir)
     matches = match_lr_files(hr_paths, Path(lr_dir) if lr_dir else None, scale)
-    pairs, rejected, no_lr = [], 0, 0
+    pairs, rejected, no_lr, converted = [], 0, 0, 0
     for hr in hr_paths:
         lr = matches[hr]
-        reason = check_pair(hr, lr, scale)
+        reason, note = check_pair(hr, lr, scale)
         if reason is not None:
             rejected += 1
             log(f"{hr}: {reason}")
             continue
+        if note is not None:
+            converted += 1
+            log(f"{hr}: {note}")
         if lr_dir is not None and lr is None:
             no_lr += 1
             log(f"{hr}: no LR file in {lr_dir}; its LR will be made by imresize")
@@ -190,7 +200,7 @@ def create_list(hr_dir, lr_dir, name, out_dir, scale=4, log=print):
                          f"{rejected} rejected)")
     csv_path = write_list(pairs, Path(out_dir) / f"{name}.csv")
     log(f"{name}: {len(pairs)} pairs written to {csv_path} ({rejected} rejected, "
-        f"{no_lr} without LR file, {len(hr_paths)} HR files found)")
+        f"{converted} converted, {no_lr} without LR file, {len(hr_paths)} HR files found)")
     return csv_path
 
 

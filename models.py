@@ -27,18 +27,25 @@ def _prelu(channels, per_channel):
     return nn.PReLU(channels if per_channel else 1)
 
 
-class ResidualBlock(nn.Module):
-    """[3x3 conv, BN, PReLU, 3x3 conv, BN] + identity (the paper's B residual blocks)."""
+def _norm(channels, batch_norm):
+    return nn.BatchNorm2d(channels) if batch_norm else nn.Identity()
 
-    def __init__(self, channels=64, kernel_size=3, prelu_per_channel=False):
+
+class ResidualBlock(nn.Module):
+    """[3x3 conv, BN, PReLU, 3x3 conv, BN] + identity (the paper's B residual blocks).
+
+    ``batch_norm=False`` drops both BNs (as EDSR does; see SRResNet).
+    """
+
+    def __init__(self, channels=64, kernel_size=3, prelu_per_channel=False, batch_norm=True):
         super().__init__()
         pad = kernel_size // 2
         self.body = nn.Sequential(
             nn.Conv2d(channels, channels, kernel_size, padding=pad),
-            nn.BatchNorm2d(channels),
+            _norm(channels, batch_norm),
             _prelu(channels, prelu_per_channel),
             nn.Conv2d(channels, channels, kernel_size, padding=pad),
-            nn.BatchNorm2d(channels),
+            _norm(channels, batch_norm),
         )
 
     def forward(self, x):
@@ -73,12 +80,15 @@ class SRResNet(nn.Module):
         large_kernel (int): first and last conv kernel (9).
         small_kernel (int): residual and upsampling conv kernel (3).
         prelu_per_channel (bool): one PReLU slope per channel instead of one per layer.
+        batch_norm (bool): the paper's BN layers (True). False removes them, as Lim et al.
+            (EDSR, 2017) do: evaluation then does not depend on running statistics, which
+            lag behind the weights early in training (the ``sample`` preset uses this).
 
     Shapes: (N, 3, h, w) in [0, 1] -> (N, 3, h * scale, w * scale) in [-1, 1].
     """
 
     def __init__(self, n_blocks=16, channels=64, scale=4, large_kernel=9, small_kernel=3,
-                 prelu_per_channel=False):
+                 prelu_per_channel=False, batch_norm=True):
         super().__init__()
         if scale not in (2, 4, 8):
             raise ValueError(f"scale must be 2, 4 or 8, got {scale}")
@@ -88,10 +98,11 @@ class SRResNet(nn.Module):
             _prelu(channels, prelu_per_channel),
         )
         self.blocks = nn.Sequential(*[
-            ResidualBlock(channels, small_kernel, prelu_per_channel) for _ in range(n_blocks)])
+            ResidualBlock(channels, small_kernel, prelu_per_channel, batch_norm)
+            for _ in range(n_blocks)])
         self.fuse = nn.Sequential(
             nn.Conv2d(channels, channels, small_kernel, padding=small_kernel // 2),
-            nn.BatchNorm2d(channels),
+            _norm(channels, batch_norm),
         )
         self.upsample = nn.Sequential(*[
             SubPixelBlock(channels, 2, small_kernel, prelu_per_channel)

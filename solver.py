@@ -22,6 +22,7 @@ scale of the pixel MSE); adversarial loss = -log D(G(LR)); generator loss = cont
 import csv
 import math
 import time
+import warnings
 from pathlib import Path
 
 import torch
@@ -332,6 +333,7 @@ def _append_csv(path, record):
 # Inference and validation
 # ----------------------------------------------------------------------------------------------
 RECEPTIVE_MARGIN = 40  # LR pixels: SRResNet's receptive radius (4 + 16*2 + 1 + 1 + 0.5 + 1, up)
+OOM_TILE = 128  # LR tile side used when a whole image does not fit in memory
 
 
 @torch.inference_mode()
@@ -342,7 +344,8 @@ def super_resolve(generator, lr_imgs, tile=None, margin=RECEPTIVE_MARGIN):
     extra LR pixels of context on every side; only the block's own output is kept. With a
     margin at least the generator's receptive radius (40 LR pixels for the default SRResNet),
     the result equals the whole-image output up to float rounding, while memory is bounded by
-    one (tile + 2 margin)^2 input.
+    one (tile + 2 margin)^2 input. A whole-image pass that runs out of memory falls back to
+    tiles of ``OOM_TILE`` with a warning.
 
     Args:
         generator (SRResNet): in eval mode.
@@ -355,7 +358,16 @@ def super_resolve(generator, lr_imgs, tile=None, margin=RECEPTIVE_MARGIN):
     """
     h, w = lr_imgs.shape[-2:]
     if tile is None or (h <= tile and w <= tile):
-        return generator(lr_imgs)
+        try:
+            return generator(lr_imgs)
+        except torch.OutOfMemoryError:
+            if min(h, w) <= 2 * margin:
+                raise
+            warnings.warn(f"out of memory on a {h}x{w} LR image: falling back to tiles of "
+                          f"{OOM_TILE} LR pixels (set config.tile to choose)", stacklevel=2)
+            if lr_imgs.is_cuda:
+                torch.cuda.empty_cache()
+            tile = OOM_TILE
     s = generator.scale
     sr_imgs = lr_imgs.new_empty(lr_imgs.shape[0], 3, h * s, w * s)
     for y0 in range(0, h, tile):
@@ -414,6 +426,9 @@ def fit(config, stage, train_loader, val_dataset=None, log=print):
     PSNR improves; the epoch history also goes to ``<stage>_history.csv``. If
     ``<stage>_last.pth`` exists, training resumes from it; otherwise a stage with
     ``init_from`` starts its generator from ``<init_from>_best.pth`` (or ``_last.pth``).
+    An interrupt (Ctrl-C, a notebook's stop button) saves ``<stage>_last.pth`` mid-epoch, then
+    stops; a killed process loses at most the epoch in progress (checkpoints are written
+    atomically, so the last one is always whole).
 
     Returns:
         EasyDict: the training state (models, history, counters).
@@ -441,7 +456,13 @@ def fit(config, stage, train_loader, val_dataset=None, log=print):
             log(f"{stage.name}: time budget of {stage.time_budget} s reached")
             break
         started = time.perf_counter()
-        means = train_epoch(training, train_loader, config, stage, deadline)
+        try:
+            means = train_epoch(training, train_loader, config, stage, deadline)
+        except KeyboardInterrupt:  # Ctrl-C or a notebook interrupt: keep the work done so far
+            save_checkpoint(checkpoint_state(training, config, stage), last)
+            log(f"{stage.name}: interrupted at iteration {training.iteration}; saved {last}. "
+                f"Run again to resume.")
+            raise
         training.epoch += 1
         record = {"epoch": training.epoch, "iteration": training.iteration, **means,
                   "seconds": time.perf_counter() - started}

@@ -28,7 +28,16 @@ GRAY_MODES = ("1", "L", "LA", "I;16", "I;16B", "I;16L", "I", "F")
 
 
 class ImageReadError(ValueError):
-    """An image file that cannot be used; the message names the file and the reason."""
+    """An image file that cannot be used; the message is ``"<path>: <reason>"``.
+
+    Attributes:
+        path (str): the file.
+        reason (str): why it cannot be used.
+    """
+
+    def __init__(self, path, reason):
+        super().__init__(f"{path}: {reason}")
+        self.path, self.reason = str(path), reason
 
 
 # ----------------------------------------------------------------------------------------------
@@ -80,7 +89,7 @@ def read_image(path, keep_gray=False):
             warnings.simplefilter("always")
             img.load()
             if any("truncated" in str(w.message).lower() for w in caught):  # TIFF: only a warning
-                raise ImageReadError(f"{path}: truncated file")
+                raise ImageReadError(path, "truncated file")
             rgb = pil_to_rgb_uint8(img)
             if keep_gray and img.mode in GRAY_MODES:
                 return rgb[:, :, 0].copy()
@@ -88,12 +97,12 @@ def read_image(path, keep_gray=False):
     except ImageReadError:
         raise
     except FileNotFoundError:
-        raise ImageReadError(f"{path}: file not found") from None
+        raise ImageReadError(path, "file not found") from None
     except UnidentifiedImageError:
         reason = "empty file" if _is_empty(path) else "not an image PIL can read"
-        raise ImageReadError(f"{path}: {reason}") from None
+        raise ImageReadError(path, reason) from None
     except (OSError, ValueError, SyntaxError) as err:  # truncated data, bad headers
-        raise ImageReadError(f"{path}: cannot decode image ({err})") from None
+        raise ImageReadError(path, f"cannot decode image ({err})") from None
 
 
 def _is_empty(path):
@@ -102,6 +111,19 @@ def _is_empty(path):
             return not f.read(1)
     except OSError:
         return False
+
+
+def image_mode(path):
+    """PIL's mode of an image file ("RGB", "L", "P", "CMYK", "I;16", ...), from its header.
+
+    Raises:
+        ImageReadError: if the file is not a readable image.
+    """
+    try:
+        with Image.open(path) as img:
+            return img.mode
+    except (OSError, ValueError, SyntaxError) as err:
+        raise ImageReadError(path, f"cannot read image header ({err})") from None
 
 
 def mod_crop(img, scale):

@@ -18,6 +18,8 @@ def test_paper_parameter_counts():
     # One slope per channel: 16 residual blocks + head + 2 upsampling PReLUs of 64 channels.
     assert n_params(SRResNet(prelu_per_channel=True)) == 1_549_462 + 19 * 63
     assert n_params(Discriminator()) == 23_565_505
+    # Without BN: 33 BN layers of 64 channels (weight + bias) fewer.
+    assert n_params(SRResNet(batch_norm=False)) == 1_549_462 - 33 * 128
 
 
 @pytest.mark.parametrize("scale", [2, 4, 8])

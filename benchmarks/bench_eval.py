@@ -1,0 +1,68 @@
+"""Benchmark: wall time of an evaluation pass (bicubic + one SRResNet) on Set5, Set14 and B100.
+
+The project's way (``solver.validate``: eval mode, ``torch.inference_mode``) against a naive
+loop that runs the same forward passes with autograd recording (no inference mode), measured
+in the same run on the same images. Bicubic (MATLAB-exact ``imresize``) is timed on its own.
+
+    python benchmarks/bench_eval.py [--data-dir ../shared/data] [--checkpoint runs/.../srresnet_best.pth]
+"""
+import argparse
+import time
+
+from common import ROOT
+
+import torch  # noqa: E402
+
+import solver  # noqa: E402
+from create_data_lists import create_benchmark_lists  # noqa: E402
+from datasets import SRTestDataset  # noqa: E402
+from models import SRResNet  # noqa: E402
+from utils import psnr_ssim, signed_to_uint8  # noqa: E402
+
+
+def naive_validate(generator, dataset):
+    """The same scores with autograd on: what a loop without inference_mode costs."""
+    generator.eval()
+    scores = []
+    for index in range(len(dataset)):
+        item = dataset[index]
+        sr = generator(item["lr"].unsqueeze(0))
+        scores.append(psnr_ssim(signed_to_uint8(sr[0]), item["hr"], 4)[0])
+    return sum(scores) / len(scores)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--data-dir", default=str(ROOT.parent / "shared" / "data"))
+    parser.add_argument("--checkpoint", help="an SRResNet checkpoint (default: random weights)")
+    parser.add_argument("--lists", default="/tmp/bench_eval_lists")
+    args = parser.parse_args()
+    from pathlib import Path
+
+    data = Path(args.data_dir)
+    lists = create_benchmark_lists([data / s for s in ("Set5", "Set14", "B100")], args.lists,
+                                   log=lambda m: None)
+    generator = solver.load_generator(args.checkpoint) if args.checkpoint else SRResNet().eval()
+    print(f"CPU, {torch.get_num_threads()} threads; SRResNet "
+          f"{'from ' + args.checkpoint if args.checkpoint else 'with random weights'}")
+    print(f"  {'set':<6} {'bicubic':>9} {'naive model':>12} {'validate()':>11} {'speed-up':>9}")
+    totals = [0.0, 0.0, 0.0]
+    for csv_path in lists:
+        dataset = SRTestDataset(csv_path)
+        start = time.perf_counter()
+        solver.validate_bicubic(dataset)
+        bicubic = time.perf_counter() - start
+        start = time.perf_counter()
+        naive_validate(generator, dataset)
+        naive = time.perf_counter() - start
+        start = time.perf_counter()
+        solver.validate(generator, dataset, torch.device("cpu"))
+        ours = time.perf_counter() - start
+        totals = [t + v for t, v in zip(totals, (bicubic, naive, ours))]
+        print(f"  {csv_path.stem:<6} {bicubic:>7.1f} s {naive:>10.1f} s {ours:>9.1f} s {naive / ours:>8.2f}x")
+    print(f"  {'all':<6} {totals[0]:>7.1f} s {totals[1]:>10.1f} s {totals[2]:>9.1f} s "
+          f"{totals[1] / totals[2]:>8.2f}x")
+
+
+if __name__ == "__main__":
+    main()

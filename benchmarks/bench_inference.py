@@ -1,0 +1,63 @@
+"""Benchmark: SRResNet inference on a 510x351 LR image (-> 2040x1404), whole image vs tiled.
+
+Each variant runs in its own subprocess, so its peak resident memory (ru_maxrss) is its own;
+the baseline is the whole-image pass. Also checks that tiled and whole outputs agree (1e-5).
+
+    python benchmarks/bench_inference.py [--tile 128] [--repeat 3]
+"""
+import argparse
+import json
+import subprocess
+import sys
+
+from common import ROOT
+
+CHILD = r"""
+import json, resource, sys, time
+sys.path.insert(0, {root!r})
+import torch
+import solver
+from models import SRResNet
+torch.manual_seed(0)
+generator = SRResNet().eval()
+lr_imgs = torch.rand(1, 3, 351, 510)
+tile = {tile}
+times = []
+for _ in range({repeat}):
+    start = time.perf_counter()
+    sr = solver.super_resolve(generator, lr_imgs, tile=tile)
+    times.append(time.perf_counter() - start)
+torch.save(sr, {out!r})
+times.sort()
+print(json.dumps({{"seconds": times[len(times) // 2],
+                  "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}}))
+"""
+
+
+def run(tile, repeat, out):
+    code = CHILD.format(root=str(ROOT), tile=tile, repeat=repeat, out=out)
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--tile", type=int, default=128, help="LR tile side")
+    parser.add_argument("--repeat", type=int, default=3)
+    args = parser.parse_args()
+    import torch
+
+    whole = run(None, args.repeat, "/tmp/bench_whole.pt")
+    tiled = run(args.tile, args.repeat, "/tmp/bench_tiled.pt")
+    diff = (torch.load("/tmp/bench_whole.pt") - torch.load("/tmp/bench_tiled.pt")).abs().max().item()
+    print(f"SRResNet (paper defaults), 510x351 LR -> 2040x1404, CPU ({torch.get_num_threads()} threads), "
+          f"median of {args.repeat}; peak RSS of the whole process")
+    print(f"  {'variant':<28} {'time':>9} {'peak RSS':>10} {'time ratio':>11} {'RSS ratio':>10}")
+    for label, r in (("whole image (baseline)", whole), (f"tiles of {args.tile} (+40 context)", tiled)):
+        print(f"  {label:<28} {r['seconds']:>7.2f} s {r['peak_rss_mib']:>6.0f} MiB "
+              f"{r['seconds'] / whole['seconds']:>10.2f}x {r['peak_rss_mib'] / whole['peak_rss_mib']:>9.2f}x")
+    print(f"  max |tiled - whole| = {diff:.2e} (must be <= 1e-5)")
+
+
+if __name__ == "__main__":
+    main()
