@@ -434,6 +434,8 @@ def fit(config, stage, train_loader, val_dataset=None, log=print):
         EasyDict: the training state (models, history, counters).
     """
     device = resolve_device(config.device)
+    if device.type == "cuda":
+        torch.backends.cudnn.benchmark = True  # fixed patch sizes: let cuDNN pick its fastest kernels
     out_dir = Path(config.out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     training = build_training(config, stage, device)
