@@ -20,11 +20,10 @@ from pathlib import Path
 import numpy as np
 import torch
 from torch.utils.data import Dataset
-from tqdm.auto import tqdm
 
 from create_data_lists import read_list
 from imresize import imresize
-from utils import mod_crop, read_image, uint8_to_signed, uint8_to_unit
+from utils import mod_crop, progress_bar, read_image, uint8_to_signed, uint8_to_unit
 
 
 def as_pairs(data_list):
@@ -105,7 +104,7 @@ class SRTrainDataset(Dataset):
         pairs = as_pairs(data_list)
 
         self.pairs, self.images, self.skipped = [], [], []
-        for hr_path, lr_path in tqdm(pairs, desc="reading training images", disable=not cache,
+        for hr_path, lr_path in progress_bar(pairs, desc="reading training images", disable=not cache,
                                      leave=False):
             try:
                 if cache:

@@ -29,10 +29,10 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 from easydict import EasyDict
-from tqdm.auto import tqdm
 
 from models import Discriminator, SRResNet, TruncatedVGG19, load_weights
-from utils import load_checkpoint, psnr_ssim, save_checkpoint, signed_to_uint8, to_plain
+from utils import (load_checkpoint, progress_bar, psnr_ssim, save_checkpoint, signed_to_uint8,
+                   to_plain)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -183,7 +183,7 @@ def train_epoch(training, loader, config, stage, deadline=None):
     sums, count, images, bad_in_a_row = {}, 0, 0, 0
     start = time.perf_counter()
     log_path = Path(config.out_dir) / f"{stage.name}_iterations.csv"
-    bar = tqdm(loader, desc=f"{stage.name} epoch {training.epoch + 1}", leave=False,
+    bar = progress_bar(loader, desc=f"{stage.name} epoch {training.epoch + 1}", leave=False,
                dynamic_ncols=True)
     for lr_imgs, hr_imgs in bar:
         if training.iteration >= stage.iterations or (deadline and time.monotonic() > deadline):

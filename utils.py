@@ -21,6 +21,7 @@ import torch
 from easydict import EasyDict
 from PIL import Image, UnidentifiedImageError
 from skimage.metrics import structural_similarity
+from tqdm.auto import tqdm
 
 IMAGENET_MEAN = (0.485, 0.456, 0.406)  # RGB, of images in [0, 1]
 IMAGENET_STD = (0.229, 0.224, 0.225)
@@ -124,6 +125,17 @@ def image_mode(path):
             return img.mode
     except (OSError, ValueError, SyntaxError) as err:
         raise ImageReadError(path, f"cannot read image header ({err})") from None
+
+
+def progress_bar(iterable, **kwargs):
+    """A tqdm bar (a widget in Jupyter, text in a terminal), off when ``TQDM_DISABLE=1``.
+
+    tqdm's own ``TQDM_DISABLE`` does not reach its notebook widgets; headless notebook runs
+    (``TQDM_DISABLE=1 jupyter nbconvert --execute ...``) would otherwise store a widget per bar.
+    """
+    if os.environ.get("TQDM_DISABLE", "").lower() in ("1", "true"):
+        kwargs["disable"] = True
+    return tqdm(iterable, **kwargs)
 
 
 def mod_crop(img, scale):

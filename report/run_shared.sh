@@ -17,7 +17,7 @@ cp runs/pretrain_cpu/srresnet_last.pth runs/pretrain_cpu/srresnet_best.pth \
 cp runs/pretrain_cpu/lists/train.csv runs/pretrain_cpu/lists/Set5.csv \
    runs/pretrain_cpu/lists/Set14.csv runs/pretrain_cpu/lists/B100.csv runs/shared/lists/
 iterations=$(.venv/bin/python -c "import torch; print(torch.load('runs/shared/srresnet_last.pth', weights_only=True)['iteration'])")
-export SRGAN_PRESET=shared TQDM_DISABLE=1 MPLBACKEND=Agg
+export SRGAN_PRESET=shared TQDM_DISABLE=1
 export SRGAN_CONFIG="{\"stages\": {\"srresnet\": {\"iterations\": $iterations}, \"srgan\": {\"time_budget\": $((minutes * 60))}}}"
 .venv/bin/jupyter nbconvert --to notebook --execute train.ipynb test.ipynb super_resolution.ipynb \
   --output-dir runs/shared/notebooks

@@ -1,0 +1,67 @@
+"""Ablation for the report: adversarial training from scratch vs from a pretrained SRResNet.
+
+The assignment's base mode alternates generator and discriminator updates from random
+initialisation; SRGAN starts the generator from the MSE-pretrained SRResNet. Both variants run
+the same number of GAN iterations (pixel-MSE content loss + 1e-3 adversarial, batch 16, 48x48
+HR patches) on the embedded sample data with the sample preset's small networks; the
+pretrained generator is the BN-free one of ``report/ablation_bn.py`` (run that first).
+Writes ``report/ablation_init.json``.
+
+    .venv/bin/python report/ablation_init.py --iterations 300
+"""
+import argparse
+import json
+import shutil
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from easydict import EasyDict  # noqa: E402
+from torch.utils.data import DataLoader  # noqa: E402
+
+import solver  # noqa: E402
+from datasets import SRTestDataset, SRTrainDataset  # noqa: E402
+from utils import seed_everything  # noqa: E402
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--iterations", type=int, default=300)
+    parser.add_argument("--runs", type=Path, default=ROOT / "runs" / "ablation_bn")
+    args = parser.parse_args()
+    data = args.runs / "data"
+    pretrained = args.runs / "no_bn" / "srresnet_last.pth"
+    val_set = SRTestDataset(data / "sample_test.csv")
+    results = {"command": "report/ablation_init.py " + " ".join(sys.argv[1:]),
+               "pretrained_from": str(pretrained.relative_to(ROOT)),
+               "pretrained_psnr": solver.validate(solver.load_generator(pretrained), val_set, "cpu")["psnr"],
+               "bicubic_psnr": solver.validate_bicubic(val_set)["psnr"], "variants": {}}
+    for label, init in (("from scratch (assignment's base mode)", False), ("from pretrained SRResNet", True)):
+        seed_everything(0)
+        out_dir = args.runs / ("gan_pretrained" if init else "gan_scratch")
+        shutil.rmtree(out_dir, ignore_errors=True)
+        if init:  # fit() starts a stage with init_from from <out_dir>/<init_from>_last.pth
+            out_dir.mkdir(parents=True)
+            shutil.copyfile(pretrained, out_dir / "srresnet_last.pth")
+        config = EasyDict(seed=0, device="cpu", scale=4, amp=None, channels_last=False,
+                          betas=(0.9, 0.999), generator=dict(n_blocks=4, channels=32, batch_norm=False),
+                          discriminator=dict(channels=16, fc_size=256), vgg_weights=None,
+                          log_every=50, tile=None, val_max_images=None, out_dir=str(out_dir))
+        stage = EasyDict(name="srgan", mode="gan", iterations=args.iterations, lr_g=1e-4, lr_d=1e-4,
+                         milestones=[], gamma=0.1, content_loss="mse", adversarial_weight=1e-3,
+                         d_steps=1, label_smoothing=0.0, init_from="srresnet" if init else None)
+        train_set = SRTrainDataset(data / "sample_train.csv", hr_patch=48, patches_per_image=100)
+        loader = DataLoader(train_set, batch_size=16, shuffle=True, drop_last=True)
+        training = solver.fit(config, stage, loader, val_set)
+        last = training.history[-1]
+        results["variants"][label] = {"iterations": training.iteration, "val_psnr": last["val_psnr"],
+                                      "val_ssim": last["val_ssim"], "d_real": last["d_real"],
+                                      "d_fake": last["d_fake"]}
+        print(f"{label}: PSNR {last['val_psnr']:.2f} dB, SSIM {last['val_ssim']:.4f}")
+    (ROOT / "report" / "ablation_init.json").write_text(json.dumps(results, indent=2) + "\n")
+
+
+if __name__ == "__main__":
+    main()
