@@ -57,7 +57,7 @@ def build_training(config, stage, device):
 
     Returns:
         EasyDict: generator, discriminator, content_net (None unless used), optimizer_g,
-        optimizer_d, scheduler_g, scheduler_d, scaler, epoch, iteration, best_psnr, history,
+        optimizer_d, scheduler_g, scheduler_d, scaler_g, scaler_d, epoch, iteration, best_psnr, history,
         skipped_steps, device.
     """
     if stage.mode not in ("pretrain", "gan"):
@@ -72,7 +72,9 @@ def build_training(config, stage, device):
         scheduler_g=torch.optim.lr_scheduler.MultiStepLR(
             optimizer_g, [int(m) for m in stage.milestones], stage.gamma),
         scheduler_d=None, content_net=None, device=device,
-        scaler=torch.amp.GradScaler("cuda", enabled=_amp_dtype(config, device) == torch.float16),
+        # fp16 needs loss scaling; one scaler per optimizer, each updated once per step.
+        scaler_g=torch.amp.GradScaler("cuda", enabled=_amp_dtype(config, device) == torch.float16),
+        scaler_d=torch.amp.GradScaler("cuda", enabled=_amp_dtype(config, device) == torch.float16),
         epoch=0, iteration=0, best_psnr=-math.inf, history=[], skipped_steps=0,
         vgg_loss_scale=stage.get("vgg_loss_scale", 1 / 12.75))
     if stage.mode == "gan":
@@ -114,7 +116,7 @@ def checkpoint_state(training, config, stage):
         "generator": state(training.generator), "discriminator": state(training.discriminator),
         "optimizer_g": state(training.optimizer_g), "optimizer_d": state(training.optimizer_d),
         "scheduler_g": state(training.scheduler_g), "scheduler_d": state(training.scheduler_d),
-        "scaler": training.scaler.state_dict(),
+        "scaler_g": training.scaler_g.state_dict(), "scaler_d": training.scaler_d.state_dict(),
         "rng": {"torch": torch.get_rng_state(),
                 "cuda": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else []},
     }
@@ -133,8 +135,9 @@ def restore(training, checkpoint):
                 load_weights(training[key], checkpoint[key], what=f"the checkpoint's {key}")
             else:
                 training[key].load_state_dict(checkpoint[key])
-    if checkpoint.get("scaler"):
-        training.scaler.load_state_dict(checkpoint["scaler"])
+    for key in ("scaler_g", "scaler_d"):
+        if checkpoint.get(key):
+            training[key].load_state_dict(checkpoint[key])
     for key in ("epoch", "iteration", "best_psnr", "history", "skipped_steps"):
         training[key] = checkpoint[key]
     torch.set_rng_state(checkpoint["rng"]["torch"])
@@ -184,7 +187,7 @@ def train_epoch(training, loader, config, stage, deadline=None):
     start = time.perf_counter()
     log_path = Path(config.out_dir) / f"{stage.name}_iterations.csv"
     bar = progress_bar(loader, desc=f"{stage.name} epoch {training.epoch + 1}", leave=False,
-               dynamic_ncols=True)
+                       dynamic_ncols=True)
     for lr_imgs, hr_imgs in bar:
         if training.iteration >= stage.iterations or (deadline and time.monotonic() > deadline):
             break
@@ -244,9 +247,9 @@ def _pretrain_step(training, lr_imgs, hr_imgs, amp_dtype):
     optimizer_g.zero_grad(set_to_none=True)
     if not torch.isfinite(content_loss):
         return None
-    training.scaler.scale(content_loss).backward()
-    training.scaler.step(optimizer_g)
-    training.scaler.update()
+    training.scaler_g.scale(content_loss).backward()
+    training.scaler_g.step(optimizer_g)
+    training.scaler_g.update()
     value = content_loss.item()
     return {"content_loss": value, "g_loss": value}
 
@@ -254,7 +257,8 @@ def _pretrain_step(training, lr_imgs, hr_imgs, amp_dtype):
 def _gan_step(training, lr_imgs, hr_imgs, stage, amp_dtype):
     """SRGAN: discriminator step(s), then one generator step. None if a loss is not finite."""
     generator, discriminator = training.generator, training.discriminator
-    optimizer_g, optimizer_d, scaler = training.optimizer_g, training.optimizer_d, training.scaler
+    optimizer_g, optimizer_d = training.optimizer_g, training.optimizer_d
+    scaler_g, scaler_d = training.scaler_g, training.scaler_d
     autocast = torch.autocast(lr_imgs.device.type, dtype=amp_dtype, enabled=amp_dtype is not None)
     real_target = 1.0 - stage.label_smoothing  # one-sided label smoothing (0 = none)
 
@@ -277,9 +281,9 @@ def _gan_step(training, lr_imgs, hr_imgs, stage, amp_dtype):
         optimizer_d.zero_grad(set_to_none=True)
         if not torch.isfinite(d_loss):
             return None
-        scaler.scale(d_loss).backward()
-        scaler.step(optimizer_d)
-        scaler.update()
+        scaler_d.scale(d_loss).backward()
+        scaler_d.step(optimizer_d)
+        scaler_d.update()
 
     # ---------------------------------------- GENERATOR --------------------------------------
     # D frozen: the generator's loss flows through D to G, but D's weights get no gradient.
@@ -295,9 +299,9 @@ def _gan_step(training, lr_imgs, hr_imgs, stage, amp_dtype):
     if not torch.isfinite(g_loss):
         discriminator.requires_grad_(True)
         return None
-    scaler.scale(g_loss).backward()
-    scaler.step(optimizer_g)
-    scaler.update()
+    scaler_g.scale(g_loss).backward()
+    scaler_g.step(optimizer_g)
+    scaler_g.update()
     discriminator.requires_grad_(True)
 
     values = torch.stack([content_loss.float(), adversarial_loss.float(), g_loss.float(),
