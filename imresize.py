@@ -19,7 +19,7 @@ is listed) and the bicubic baselines of ``test.ipynb`` use the same resampling. 
 Two entry points share the weights (:func:`resize_weights`):
 
 - :func:`imresize` for numpy images (H, W) or (H, W, C); each pass is a sparse matrix product
-  over cache-sized chunks of rows (no per-pixel Python loop);
+  over cache-sized chunks (no per-pixel Python loop), the fast one on a CPU;
 - :func:`imresize_torch` for batched float tensors (N, C, H, W) on CPU or GPU (data pipelines,
   GPU-side bicubic baselines), each pass a dense matrix product.
 """
@@ -128,27 +128,47 @@ def _resize_matrix(in_length, out_length, scale):
 
 
 def _resize_axis(img, axis, out_length, scale, is_uint8):
-    """Resize ``img`` (H, W, C) along ``axis`` (0 or 1) with one sparse product per chunk.
+    """Resize ``img`` (H, W) or (H, W, C) along ``axis`` (0 or 1) with sparse products.
 
-    The output is computed in chunks of rows so that each chunk's float64 copy of the input
-    rows it needs stays in the CPU cache; uint8 passes round half away from zero, clip and
-    store uint8 (exactly MATLAB's integer semantics), float passes keep float64.
+    The work goes in cache-sized chunks: chunks of output rows for the row pass, chunks of
+    image rows for the column pass (each chunk transposed, multiplied and transposed back while
+    it is in the CPU cache; transposing the whole image instead costs more than the products).
+    uint8 passes round half away from zero, clip and store uint8 (exactly MATLAB's integer
+    semantics); float passes keep float64.
     """
     matrix = _resize_matrix(img.shape[axis], out_length, scale)
-    moved = np.moveaxis(img, axis, 0)
-    flat = np.ascontiguousarray(moved).reshape(moved.shape[0], -1)
-    out = np.empty((out_length, flat.shape[1]), np.uint8 if is_uint8 else np.float64)
-    chunk = max(8, (1 << 17) // flat.shape[1])
-    for start in range(0, out_length, chunk):
-        rows = matrix[start:start + chunk]
-        lo, hi = rows.indices.min(), rows.indices.max() + 1  # the input rows this chunk reads
-        block = rows[:, lo:hi] @ flat[lo:hi].astype(np.float64, copy=False)
-        if is_uint8:  # MATLAB rounds and saturates after every pass
-            block += 0.5
-            np.floor(block, out=block)
-            np.clip(block, 0, 255, out=block)
-        out[start:start + chunk] = block
-    return np.moveaxis(out.reshape((out_length,) + moved.shape[1:]), 0, axis)
+    dtype = np.uint8 if is_uint8 else np.float64
+    if axis == 0:
+        flat = img.reshape(img.shape[0], -1)  # (H, W * C)
+        out = np.empty((out_length, flat.shape[1]), dtype)
+        chunk = max(8, (1 << 17) // flat.shape[1])
+        for start in range(0, out_length, chunk):
+            rows = matrix[start:start + chunk]
+            lo, hi = rows.indices.min(), rows.indices.max() + 1  # the input rows this chunk reads
+            out[start:start + chunk] = _finish(rows[:, lo:hi] @ flat[lo:hi].astype(np.float64),
+                                               is_uint8)
+        return out.reshape((out_length,) + img.shape[1:])
+    height, width = img.shape[:2]
+    cube = img.reshape(height, width, -1)  # (H, W, C)
+    out = np.empty((height, out_length, cube.shape[2]), dtype)
+    chunk = max(1, (1 << 17) // (out_length * cube.shape[2]))
+    for start in range(0, height, chunk):
+        block = cube[start:start + chunk].transpose(1, 0, 2).reshape(width, -1)  # (W, h * C)
+        block = _finish(matrix @ block.astype(np.float64), is_uint8)  # (out_length, h * C)
+        out[start:start + chunk] = block.reshape(out_length, -1, cube.shape[2]).transpose(1, 0, 2)
+    return out.reshape((height, out_length) + img.shape[2:])
+
+
+def _finish(block, is_uint8):
+    """MATLAB saturates and rounds half away from zero after every uint8 pass (in place).
+
+    Clipped to [0, 255] first, ``x + 0.5`` is non-negative, so the truncating cast to uint8
+    when the block is stored is the floor: round half away from zero.
+    """
+    if is_uint8:
+        np.clip(block, 0, 255, out=block)
+        block += 0.5
+    return block
 
 
 def imresize(img, scale=None, output_shape=None):

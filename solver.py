@@ -8,8 +8,8 @@ pretrained SRResNet, trained against the discriminator). ``test.ipynb`` and
 The config keys read here (see ``train.ipynb`` for a full one)::
 
     seed, device ('auto' | 'cuda' | 'cpu'), scale, amp (None | 'bf16' | 'fp16', CUDA only),
-    channels_last, betas, generator (SRResNet kwargs), discriminator (Discriminator kwargs),
-    vgg_weights, out_dir, log_every, val_max_images, tile
+    channels_last, compile, betas, generator (SRResNet kwargs), discriminator (Discriminator
+    kwargs), vgg_weights, out_dir, log_every, val_max_images, tile
     stage: name, mode ('pretrain' | 'gan'), iterations or epochs, lr_g, lr_d, milestones, gamma,
            content_loss ('mse' | 'vgg'), vgg_i, vgg_j, vgg_loss_scale, adversarial_weight,
            d_steps, label_smoothing, init_from, time_budget, max_bad_steps
@@ -55,10 +55,14 @@ def build_training(config, stage, device):
     Schedulers step once per iteration: ``stage.milestones`` are iteration counts (the paper's
     SRGAN drops the learning rate from 1e-4 to 1e-5 after 10^5 iterations).
 
+    With ``config.compile`` the training steps call ``torch.compile`` wrappers of the networks
+    (``training.step_nets``); the wrappers share the modules' parameters, so checkpoints and
+    validation use the plain modules (no recompilation for each validation image size).
+
     Returns:
-        EasyDict: generator, discriminator, content_net (None unless used), optimizer_g,
-        optimizer_d, scheduler_g, scheduler_d, scaler_g, scaler_d, epoch, iteration, best_psnr, history,
-        skipped_steps, device.
+        EasyDict: generator, discriminator, content_net (None unless used), step_nets (the
+        callables the training steps use), optimizer_g, optimizer_d, scheduler_g, scheduler_d,
+        scaler_g, scaler_d, epoch, iteration, best_psnr, history, skipped_steps, device.
     """
     if stage.mode not in ("pretrain", "gan"):
         raise ValueError(f"stage.mode must be 'pretrain' or 'gan', got {stage.mode!r}")
@@ -87,6 +91,11 @@ def build_training(config, stage, device):
     if stage.content_loss == "vgg":
         training.content_net = TruncatedVGG19(stage.vgg_i, stage.vgg_j, weights=config.vgg_weights).to(
             device, memory_format=memory_format)
+    nets = dict(generator=generator, discriminator=training.discriminator,
+                content_net=training.content_net)
+    training.step_nets = EasyDict(
+        {name: torch.compile(net) if config.get("compile") and net is not None else net
+         for name, net in nets.items()})
     return training
 
 
@@ -183,8 +192,8 @@ def train_epoch(training, loader, config, stage, deadline=None):
     generator.train()
     if discriminator is not None:
         discriminator.train()
-    sums, count, images, bad_in_a_row = {}, 0, 0, 0
-    start = time.perf_counter()
+    epoch, window = _Meter(), _Meter()  # the epoch's means; the current log window's
+    bad_in_a_row = 0
     log_path = Path(config.out_dir) / f"{stage.name}_iterations.csv"
     bar = progress_bar(loader, desc=f"{stage.name} epoch {training.epoch + 1}", leave=False,
                        dynamic_ncols=True)
@@ -213,50 +222,63 @@ def train_epoch(training, loader, config, stage, deadline=None):
         for scheduler in (training.scheduler_g, training.scheduler_d):
             if scheduler is not None:
                 scheduler.step()
-        for key, value in losses.items():
-            sums[key] = sums.get(key, 0.0) + value
-        count += 1
-        images += lr_imgs.shape[0]
-        if count % config.log_every == 0:
-            record = _running_means(training, sums, count, images, start)
+        epoch.add(losses, lr_imgs.shape[0])
+        window.add(losses, lr_imgs.shape[0])
+        if window.count == config.log_every:
+            record = window.means(training)
             bar.set_postfix({k: f"{record[k]:.4g}" for k in ("g_loss", "d_fake", "images_per_s")
                              if k in record})
             _append_csv(log_path, record)
-    if count % config.log_every:  # the epoch's last, partial window
-        _append_csv(log_path, _running_means(training, sums, count, images, start))
+            window = _Meter()
+    if window.count:  # the epoch's last, partial window
+        _append_csv(log_path, window.means(training))
 
-    means = _running_means(training, sums, count, images, start)
-    means.update(iterations=count, skipped_steps=training.skipped_steps)
+    means = epoch.means(training)
+    means.update(iterations=epoch.count, skipped_steps=training.skipped_steps)
     return means
 
 
-def _running_means(training, sums, count, images, start):
-    """Means of the summed losses so far, with the iteration, learning rate and images/s."""
-    record = {k: v / max(count, 1) for k, v in sums.items()}
-    record.update(iteration=training.iteration, lr_g=training.optimizer_g.param_groups[0]["lr"],
-                  images_per_s=images / max(time.perf_counter() - start, 1e-9))
-    return record
+class _Meter:
+    """Sums of the step losses since it was made: means per window of ``log_every`` steps (the
+    per-iteration CSV) and per epoch (the history)."""
+
+    def __init__(self):
+        self.sums, self.count, self.images, self.start = {}, 0, 0, time.perf_counter()
+
+    def add(self, losses, images):
+        for key, value in losses.items():
+            self.sums[key] = self.sums.get(key, 0.0) + value
+        self.count += 1
+        self.images += images
+
+    def means(self, training):
+        """Mean losses, with the current iteration, learning rate and images/s."""
+        record = {k: v / max(self.count, 1) for k, v in self.sums.items()}
+        record.update(iteration=training.iteration,
+                      lr_g=training.optimizer_g.param_groups[0]["lr"],
+                      images_per_s=self.images / max(time.perf_counter() - self.start, 1e-9))
+        return record
 
 
 def _pretrain_step(training, lr_imgs, hr_imgs, amp_dtype):
     """SRResNet: one Adam step on the pixel MSE (in [-1, 1]). None if the loss is not finite."""
     optimizer_g = training.optimizer_g
     with torch.autocast(lr_imgs.device.type, dtype=amp_dtype, enabled=amp_dtype is not None):
-        sr_imgs = training.generator(lr_imgs)  # (N, 3, 96, 96) in [-1, 1]
+        sr_imgs = training.step_nets.generator(lr_imgs)  # (N, 3, 96, 96) in [-1, 1]
         content_loss = _content_loss(training, sr_imgs, hr_imgs)
     optimizer_g.zero_grad(set_to_none=True)
-    if not torch.isfinite(content_loss):
+    value = content_loss.item()  # the step's one host-device synchronisation
+    if not math.isfinite(value):
         return None
     training.scaler_g.scale(content_loss).backward()
     training.scaler_g.step(optimizer_g)
     training.scaler_g.update()
-    value = content_loss.item()
     return {"content_loss": value, "g_loss": value}
 
 
 def _gan_step(training, lr_imgs, hr_imgs, stage, amp_dtype):
     """SRGAN: discriminator step(s), then one generator step. None if a loss is not finite."""
-    generator, discriminator = training.generator, training.discriminator
+    generator, discriminator = training.step_nets.generator, training.step_nets.discriminator
     optimizer_g, optimizer_d = training.optimizer_g, training.optimizer_d
     scaler_g, scaler_d = training.scaler_g, training.scaler_d
     autocast = torch.autocast(lr_imgs.device.type, dtype=amp_dtype, enabled=amp_dtype is not None)
@@ -267,7 +289,7 @@ def _gan_step(training, lr_imgs, hr_imgs, stage, amp_dtype):
 
     # ---------------------------------------- DISCRIMINATOR ----------------------------------
     # sr_imgs.detach(): the D loss must not send gradients into the generator.
-    discriminator.requires_grad_(True)
+    training.discriminator.requires_grad_(True)
     for _ in range(stage.d_steps):
         with autocast:
             real_logits = discriminator(hr_imgs)  # (N,) logits
@@ -287,7 +309,7 @@ def _gan_step(training, lr_imgs, hr_imgs, stage, amp_dtype):
 
     # ---------------------------------------- GENERATOR --------------------------------------
     # D frozen: the generator's loss flows through D to G, but D's weights get no gradient.
-    discriminator.requires_grad_(False)
+    training.discriminator.requires_grad_(False)
     with autocast:
         content_loss = _content_loss(training, sr_imgs, hr_imgs)
         fake_logits_g = discriminator(sr_imgs)
@@ -297,12 +319,12 @@ def _gan_step(training, lr_imgs, hr_imgs, stage, amp_dtype):
         g_loss = content_loss + stage.adversarial_weight * adversarial_loss
     optimizer_g.zero_grad(set_to_none=True)
     if not torch.isfinite(g_loss):
-        discriminator.requires_grad_(True)
+        training.discriminator.requires_grad_(True)
         return None
     scaler_g.scale(g_loss).backward()
     scaler_g.step(optimizer_g)
     scaler_g.update()
-    discriminator.requires_grad_(True)
+    training.discriminator.requires_grad_(True)
 
     values = torch.stack([content_loss.float(), adversarial_loss.float(), g_loss.float(),
                           d_loss_real.float(), d_loss_fake.float(),
@@ -315,11 +337,12 @@ def _gan_step(training, lr_imgs, hr_imgs, stage, amp_dtype):
 
 def _content_loss(training, sr_imgs, hr_imgs):
     """Pixel MSE, or ``vgg_loss_scale`` x MSE of VGG19 phi_{i,j} features (no grad to HR side)."""
-    if training.content_net is None:
+    content_net = training.step_nets.content_net
+    if content_net is None:
         return F.mse_loss(sr_imgs, hr_imgs)
     with torch.no_grad():
-        hr_features = training.content_net(hr_imgs)  # the target: no graph needed
-    sr_features = training.content_net(sr_imgs)
+        hr_features = content_net(hr_imgs)  # the target: no graph needed
+    sr_features = content_net(sr_imgs)
     return training.vgg_loss_scale * F.mse_loss(sr_features, hr_features)
 
 

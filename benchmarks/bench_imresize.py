@@ -38,7 +38,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--device", default="cpu", help="device of the torch path")
-    parser.add_argument("--batch", type=int, default=16, help="batch of the torch path on a GPU")
+    parser.add_argument("--batch", type=int, default=16, help="batch of the torch path (1: skip that row)")
     args = parser.parse_args()
     torch.set_num_threads(1)
     rng = np.random.default_rng(0)
@@ -62,11 +62,13 @@ def main():
         ]
         print_table(f"{title}: uint8 output bit-identical to the baseline", rows,
                     rows[0][0])
-        if args.device != "cpu":
+        if args.batch > 1:  # a batch through the torch path against a loop of numpy calls
             batch = imgs.expand(args.batch, -1, -1, -1).contiguous()
             sec = median_time(lambda: _sync(imresize_torch(batch, scale), args.device), args.repeat)
+            numpy_sec = rows[1][1] * args.batch
             print(f"  imresize_torch float32 ({args.device}, batch {args.batch}): "
-                  f"{sec * 1000:.1f} ms, {args.batch / sec:.1f} images/s")
+                  f"{sec * 1000:.1f} ms, {args.batch / sec:.1f} images/s; {args.batch} numpy "
+                  f"imresize calls: {numpy_sec * 1000:.1f} ms; ratio {numpy_sec / sec:.2f}x")
 
 
 def _sync(result, device):

@@ -104,6 +104,51 @@ def test_resume_equals_uninterrupted(tmp_path, mode):
         torch.testing.assert_close(a, b, rtol=0, atol=0)
 
 
+def test_iteration_log_holds_window_means_and_history_epoch_means(tmp_path, monkeypatch):
+    """log_every=2 over losses 1..5: the CSV rows are the windows' means, not running means."""
+    config = tiny_config(tmp_path, log_every=2)
+    st = stage("pretrain")
+    training = solver.build_training(config, st, torch.device("cpu"))
+    values = iter([1.0, 2.0, 3.0, 4.0, 5.0])
+
+    def fake_step(*args):
+        value = next(values)
+        return {"content_loss": value, "g_loss": value}
+
+    monkeypatch.setattr(solver, "_pretrain_step", fake_step)
+    loader = DataLoader(fixed_batches(n_batches=5, batch=1), batch_size=1)
+    means = solver.train_epoch(training, loader, config, st)
+    rows = (tmp_path / "run" / "pretrain_iterations.csv").read_text().splitlines()
+    header = rows[0].split(",")
+    records = [dict(zip(header, map(float, row.split(",")))) for row in rows[1:]]
+    assert [r["iteration"] for r in records] == [2, 4, 5]
+    assert [r["content_loss"] for r in records] == [1.5, 3.5, 5.0]
+    assert means["content_loss"] == 3.0 and means["iterations"] == 5
+
+
+def test_compiled_training_steps_match_eager_and_keep_plain_checkpoints(tmp_path):
+    """config.compile: the same losses over two GAN steps (D frozen and not), the same keys."""
+    def two_steps(compile):
+        torch.manual_seed(0)
+        config = tiny_config(tmp_path, compile=compile)
+        st = stage("gan", lr_g=1e-4, lr_d=1e-4)
+        training = solver.build_training(config, st, torch.device("cpu"))
+        means = solver.train_epoch(training, DataLoader(fixed_batches(n_batches=2, batch=2),
+                                                        batch_size=2), config, st)
+        return training, means, solver.checkpoint_state(training, config, st)
+
+    eager, compiled = two_steps(False), two_steps(True)
+    assert hasattr(compiled[0].step_nets.generator, "_orig_mod")  # a torch.compile wrapper
+    assert compiled[1]["iterations"] == 2
+    for key in ("content_loss", "adversarial_loss", "d_loss_real", "d_loss_fake"):
+        assert compiled[1][key] == pytest.approx(eager[1][key], rel=1e-4)
+    for key in ("generator", "discriminator"):
+        assert list(compiled[2][key]) == list(eager[2][key])  # no "_orig_mod." prefixes
+        for name in eager[2][key]:  # Adam moves a weight by about lr per step, either way
+            torch.testing.assert_close(compiled[2][key][name], eager[2][key][name], rtol=0,
+                                       atol=2 * 2 * 1e-4 + 1e-6)
+
+
 def test_fit_initialises_gan_from_pretrained_and_keeps_best(tmp_path):
     config = tiny_config(tmp_path)
     loader = DataLoader(fixed_batches(n_batches=2, batch=2), batch_size=2)
