@@ -278,6 +278,7 @@ def _pretrain_step(training, lr_imgs, hr_imgs, amp_dtype):
 
 def _gan_step(training, lr_imgs, hr_imgs, stage, amp_dtype):
     """SRGAN: discriminator step(s), then one generator step. None if a loss is not finite."""
+    # The networks as the steps call them: the modules, or their torch.compile wrappers.
     generator, discriminator = training.step_nets.generator, training.step_nets.discriminator
     optimizer_g, optimizer_d = training.optimizer_g, training.optimizer_d
     scaler_g, scaler_d = training.scaler_g, training.scaler_d
