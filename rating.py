@@ -4,10 +4,16 @@
 :func:`make_rating_kit`: a folder with a static ``index.html`` that shows every (image, method)
 output in a shuffled order under an anonymous item number, lets a rater score each 1-5 (bad to
 excellent), keeps the scores in the browser (localStorage) and exports them as a CSV
-(``rater,item,score``). ``key.csv`` maps item numbers back to (image, method); keep it away from
-the raters. :func:`mos_table` turns the collected CSVs into the MOS per method.
+(``rater,item,score``); an exported CSV can be imported again to restore the scores.
+``key.csv`` maps item numbers back to (image, method); keep it away from the raters.
+:func:`mos_table` turns the collected CSVs into the MOS per method.
 
-The page works offline from the file system (``file://``): no server, no network.
+The page needs no network. Opened from the file system (``file://``) it works, but Chromium
+does not always give a reloaded ``file://`` page its stored scores back (seen with Chromium
+156: about one reload in seven starts empty, and scores entered then are lost), so the page
+says so and asks the rater to export before closing or reloading. Served from a local web
+server (``python3 -m http.server 8000`` in the kit's folder, then ``http://localhost:8000/``)
+the scores survive reloads.
 """
 import csv
 import html
@@ -27,6 +33,7 @@ KIT_PAGE = """<!DOCTYPE html>
   .item img {{ max-width: 100%; image-rendering: pixelated; display: block; margin: .5em 0; }}
   .scores label {{ margin-right: 1.2em; }}
   #status {{ font-weight: bold; }}
+  #file-warning {{ background: #fff3cd; padding: .5em; }}
   textarea {{ width: 100%; height: 8em; }}
 </style>
 </head>
@@ -34,13 +41,19 @@ KIT_PAGE = """<!DOCTYPE html>
 <h1>Rate the image quality</h1>
 <p>Score each image from 1 (bad) to 5 (excellent) for how natural and detailed it looks.
 The images are in random order and carry no method names. Your scores stay in this browser
-until you press <em>Export CSV</em>; send the exported file back.</p>
+until you press <em>Export CSV</em>; send the exported file back. <em>Import CSV</em> restores
+the scores of a file you exported earlier.</p>
+<p id="file-warning" hidden><strong>This page was opened as a file.</strong> Browsers do not
+always keep a file page's scores across a reload: press <em>Export CSV</em> before you close
+or reload it, and import that file to go on later. To keep scores across reloads, run
+<code>python3 -m http.server 8000</code> in this folder and open http://localhost:8000/.</p>
 <p><label>Your name or id: <input id="rater" type="text"></label></p>
 <p id="status"></p>
 <div id="items">
 {items}
 </div>
-<p><button id="export" type="button">Export CSV</button></p>
+<p><button id="export" type="button">Export CSV</button>
+<label>Import CSV: <input id="import" type="file" accept=".csv,text/csv" multiple></label></p>
 <textarea id="csv" readonly></textarea>
 <script>
 const KIT = {kit_id};
@@ -50,18 +63,37 @@ const scores = JSON.parse(localStorage.getItem(store) || "{{}}");
 const rater = document.getElementById("rater");
 rater.value = localStorage.getItem(store + "-rater") || "";
 rater.addEventListener("input", () => localStorage.setItem(store + "-rater", rater.value));
+document.getElementById("file-warning").hidden = location.protocol !== "file:";
 function update() {{
+  for (const input of document.querySelectorAll("input[type=radio]")) {{
+    input.checked = scores[input.name] === Number(input.value);
+  }}
   const done = ITEMS.filter(id => scores[id]).length;
   document.getElementById("status").textContent = "Rated " + done + " of " + ITEMS.length;
 }}
 for (const input of document.querySelectorAll("input[type=radio]")) {{
-  if (scores[input.name] === Number(input.value)) input.checked = true;
   input.addEventListener("change", () => {{
     scores[input.name] = Number(input.value);
     localStorage.setItem(store, JSON.stringify(scores));
     update();
   }});
 }}
+document.getElementById("import").addEventListener("change", async (event) => {{
+  // Rows "rater,item,score" of an exported CSV; rows of other kits or bad scores are ignored.
+  for (const file of event.target.files) {{
+    for (const line of (await file.text()).split(/\\r?\\n/).slice(1)) {{
+      const [who, id, score] = line.split(",");
+      if (ITEMS.includes(id) && ["1", "2", "3", "4", "5"].includes(score)) {{
+        scores[id] = Number(score);
+        if (!rater.value) rater.value = who;
+      }}
+    }}
+  }}
+  localStorage.setItem(store, JSON.stringify(scores));
+  localStorage.setItem(store + "-rater", rater.value);
+  event.target.value = "";
+  update();
+}});
 document.getElementById("export").addEventListener("click", () => {{
   const who = (rater.value || "anonymous").replace(/[",\\n]/g, " ");
   const lines = ["rater,item,score"].concat(

@@ -1,7 +1,10 @@
 """The blind rating kit: a real headless Chromium rates every item; the exported CSV gives the MOS."""
+import functools
 import os
 import shutil
+import threading
 import time
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 
 import numpy as np
 import pytest
@@ -57,7 +60,9 @@ def test_mos_table_and_bad_scores(tmp_path):
         read_scores([bad])
 
 
-def test_rating_page_in_headless_chromium(tmp_path):
+@pytest.fixture
+def browser(tmp_path):
+    """Debian's headless Chromium driven by selenium, downloading into ``tmp_path/downloads``."""
     chromium, driver_path = shutil.which("chromium"), shutil.which("chromedriver")
     if not (chromium and driver_path):
         if os.environ.get("CI") == "true":
@@ -65,10 +70,7 @@ def test_rating_page_in_headless_chromium(tmp_path):
         pytest.skip("Debian's chromium / chromium-driver not installed")
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
-    from selenium.webdriver.common.by import By
 
-    page = make_rating_kit(make_outputs(tmp_path), tmp_path / "kit", seed=1)
-    key = read_key(tmp_path / "kit")
     downloads = tmp_path / "downloads"
     downloads.mkdir()
     options = webdriver.ChromeOptions()
@@ -79,29 +81,95 @@ def test_rating_page_in_headless_chromium(tmp_path):
         options.add_argument(arg)
     options.add_experimental_option("prefs", {"download.default_directory": str(downloads),
                                               "download.prompt_for_download": False})
-    browser = webdriver.Chrome(service=Service(driver_path), options=options)
-    try:
-        browser.execute_cdp_cmd("Browser.setDownloadBehavior",
-                                {"behavior": "allow", "downloadPath": str(downloads)})
-        browser.get(page.as_uri())
-        browser.find_element(By.ID, "rater").send_keys("tester")
-        for row in key:
-            browser.find_element(
-                By.CSS_SELECTOR, f'input[name="{row["item"]}"][value="{SCORE_OF[row["method"]]}"]').click()
-        assert browser.find_element(By.ID, "status").text == "Rated 12 of 12"
-        browser.refresh()  # the scores survive a reload (localStorage)
-        assert browser.find_element(By.ID, "status").text == "Rated 12 of 12"
-        browser.find_element(By.ID, "export").click()
-        exported = downloads / "scores_tester.csv"
-        for _ in range(100):
-            if exported.exists():
-                break
-            time.sleep(0.1)
-        shown = browser.find_element(By.ID, "csv").get_attribute("value")
-    finally:
-        browser.quit()
-    assert exported.read_text() == shown
-    assert shown.splitlines()[0] == "rater,item,score" and len(shown.splitlines()) == 13
+    driver = webdriver.Chrome(service=Service(driver_path), options=options)
+    driver.execute_cdp_cmd("Browser.setDownloadBehavior",
+                           {"behavior": "allow", "downloadPath": str(downloads)})
+    yield driver
+    driver.quit()
+
+
+@pytest.fixture
+def served(tmp_path):
+    """Serve a folder on loopback, as ``python3 -m http.server`` does: returns its base URL."""
+    servers = []
+
+    def serve(folder):
+        handler = functools.partial(SimpleHTTPRequestHandler, directory=str(folder))
+        handler.log_message = lambda *args: None
+        server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        servers.append(server)
+        return f"http://127.0.0.1:{server.server_address[1]}/"
+
+    yield serve
+    for server in servers:
+        server.shutdown()
+
+
+def status(browser):
+    from selenium.webdriver.common.by import By
+
+    return browser.find_element(By.ID, "status").text
+
+
+def export(browser, downloads, rater):
+    """Press Export CSV; the downloaded file's text, checked against the text the page shows."""
+    from selenium.webdriver.common.by import By
+
+    browser.find_element(By.ID, "export").click()
+    exported = downloads / f"scores_{rater}.csv"
+    for _ in range(100):
+        if exported.exists() and exported.stat().st_size:
+            break
+        time.sleep(0.1)
+    assert exported.read_text() == browser.find_element(By.ID, "csv").get_attribute("value")
+    return exported
+
+
+def test_rating_page_in_headless_chromium(tmp_path, browser, served):
+    from selenium.webdriver.common.by import By
+
+    page = make_rating_kit(make_outputs(tmp_path), tmp_path / "kit", seed=1)
+    key = read_key(tmp_path / "kit")
+    browser.get(served(page.parent))  # the kit served as its page tells: scores survive reloads
+    assert not browser.find_element(By.ID, "file-warning").is_displayed()
+    browser.find_element(By.ID, "rater").send_keys("tester")
+    for row in key:
+        browser.find_element(
+            By.CSS_SELECTOR, f'input[name="{row["item"]}"][value="{SCORE_OF[row["method"]]}"]').click()
+    assert status(browser) == "Rated 12 of 12"
+    browser.refresh()  # the scores survive a reload (localStorage)
+    assert status(browser) == "Rated 12 of 12"
+    exported = export(browser, tmp_path / "downloads", "tester")
+    lines = exported.read_text().splitlines()
+    assert lines[0] == "rater,item,score" and len(lines) == 13
     table = mos_table(tmp_path / "kit" / "key.csv", [exported])
     assert {m: v["mos"] for m, v in table.items()} == {m: float(s) for m, s in SCORE_OF.items()}
     assert all(v["ratings"] == 3 and v["raters"] == 1 for v in table.values())
+
+    # Storage lost (another browser, a cleared profile): importing the export restores it all.
+    browser.execute_script("localStorage.clear()")
+    browser.refresh()
+    assert status(browser) == "Rated 0 of 12"
+    browser.find_element(By.ID, "import").send_keys(str(exported))
+    for _ in range(50):
+        if status(browser) == "Rated 12 of 12":
+            break
+        time.sleep(0.1)
+    assert status(browser) == "Rated 12 of 12"
+    assert browser.find_element(By.ID, "rater").get_attribute("value") == "tester"
+    checked = {el.get_attribute("name"): int(el.get_attribute("value"))
+               for el in browser.find_elements(By.CSS_SELECTOR, "input[type=radio]:checked")}
+    assert checked == {row["item"]: SCORE_OF[row["method"]] for row in key}
+
+
+def test_page_opened_as_a_file_warns_and_still_exports(tmp_path, browser):
+    from selenium.webdriver.common.by import By
+
+    page = make_rating_kit(make_outputs(tmp_path), tmp_path / "kit", seed=2)
+    browser.get(page.as_uri())
+    assert browser.find_element(By.ID, "file-warning").is_displayed()
+    browser.find_element(By.CSS_SELECTOR, 'input[name="001"][value="4"]').click()
+    assert status(browser) == "Rated 1 of 12"
+    assert export(browser, tmp_path / "downloads", "anonymous").read_text() == \
+        "rater,item,score\nanonymous,001,4\n"
