@@ -8,7 +8,7 @@ pretrained SRResNet, trained against the discriminator). ``test.ipynb`` and
 The config keys read here (see ``train.ipynb`` for a full one)::
 
     seed, device ('auto' | 'cuda' | 'cpu'), scale, amp (None | 'bf16' | 'fp16', CUDA only),
-    channels_last, compile, betas, generator (SRResNet kwargs), discriminator (Discriminator
+    amp_cpu (bf16 autocast on the CPU), channels_last, compile, betas, generator (SRResNet kwargs), discriminator (Discriminator
     kwargs), vgg_weights, out_dir, log_every, val_max_images, tile
     stage: name, mode ('pretrain' | 'gan'), iterations or epochs, lr_g, lr_d, milestones, gamma,
            content_loss ('mse' | 'vgg'), vgg_i, vgg_j, vgg_loss_scale, adversarial_weight,
@@ -68,6 +68,7 @@ def build_training(config, stage, device):
         raise ValueError(f"stage.mode must be 'pretrain' or 'gan', got {stage.mode!r}")
     if stage.content_loss not in ("mse", "vgg"):
         raise ValueError(f"stage.content_loss must be 'mse' or 'vgg', got {stage.content_loss!r}")
+    amp_dtype = _amp_dtype(config, device)
     memory_format = _memory_format(config, device)
     generator = SRResNet(scale=config.scale, **config.generator).to(device, memory_format=memory_format)
     optimizer_g = torch.optim.Adam(generator.parameters(), lr=stage.lr_g, betas=tuple(config.betas))
@@ -77,8 +78,8 @@ def build_training(config, stage, device):
             optimizer_g, [int(m) for m in stage.milestones], stage.gamma),
         scheduler_d=None, content_net=None, device=device,
         # fp16 needs loss scaling; one scaler per optimizer, each updated once per step.
-        scaler_g=torch.amp.GradScaler("cuda", enabled=_amp_dtype(config, device) == torch.float16),
-        scaler_d=torch.amp.GradScaler("cuda", enabled=_amp_dtype(config, device) == torch.float16),
+        scaler_g=torch.amp.GradScaler("cuda", enabled=amp_dtype == torch.float16),
+        scaler_d=torch.amp.GradScaler("cuda", enabled=amp_dtype == torch.float16),
         epoch=0, iteration=0, best_psnr=-math.inf, history=[], skipped_steps=0,
         vgg_loss_scale=stage.get("vgg_loss_scale", 1 / 12.75))
     if stage.mode == "gan":
@@ -100,10 +101,20 @@ def build_training(config, stage, device):
 
 
 def _amp_dtype(config, device):
-    """The autocast dtype: bf16/fp16 on CUDA when asked for; None (fp32) otherwise."""
-    if device.type != "cuda" or not config.get("amp"):
-        return None
-    return {"bf16": torch.bfloat16, "fp16": torch.float16}[config.amp]
+    """The autocast dtype of the training steps, or None for fp32.
+
+    On CUDA, ``config.amp`` ('bf16' or 'fp16'). On the CPU, bf16 when ``config.amp_cpu`` is
+    true: 2.2-2.5x faster on a CPU with AVX-512 BF16 instructions (report/performance.md); on
+    others, measure first with ``benchmarks/bench_training.py``.
+    """
+    amp = config.get("amp")
+    if amp not in (None, "bf16", "fp16"):
+        raise ValueError(f"config.amp must be None, 'bf16' or 'fp16', got {amp!r}")
+    if device.type == "cuda" and amp:
+        return {"bf16": torch.bfloat16, "fp16": torch.float16}[amp]
+    if device.type == "cpu" and config.get("amp_cpu"):
+        return torch.bfloat16
+    return None
 
 
 def _memory_format(config, device):
@@ -454,9 +465,9 @@ def fit(config, stage, train_loader, val_dataset=None, log=print):
     PSNR improves; the epoch history also goes to ``<stage>_history.csv``. If
     ``<stage>_last.pth`` exists, training resumes from it; otherwise a stage with
     ``init_from`` starts its generator from ``<init_from>_best.pth`` (or ``_last.pth``).
-    An interrupt (Ctrl-C, a notebook's stop button) saves ``<stage>_last.pth`` mid-epoch, then
-    stops; a killed process loses at most the epoch in progress (checkpoints are written
-    atomically, so the last one is always whole).
+    An interrupt (Ctrl-C, a notebook's stop button) anywhere in an epoch (training, validation,
+    saving) saves ``<stage>_last.pth``, then stops; a killed process loses at most the epoch in
+    progress (checkpoints are written atomically, so the last one is always whole).
 
     Returns:
         EasyDict: the training state (models, history, counters).
@@ -488,32 +499,41 @@ def fit(config, stage, train_loader, val_dataset=None, log=print):
         started = time.perf_counter()
         try:
             means = train_epoch(training, train_loader, config, stage, deadline)
-        except KeyboardInterrupt:  # Ctrl-C or a notebook interrupt: keep the work done so far
+            record = _end_epoch(training, config, stage, means, started, val_dataset, device)
+            log(f"{stage.name} epoch {training.epoch}: iteration {training.iteration}, "
+                + ", ".join(f"{k} {record[k]:.4g}" for k in
+                            ("content_loss", "adversarial_loss", "d_real", "d_fake", "val_psnr",
+                             "val_ssim", "images_per_s") if k in record))
+        except KeyboardInterrupt:  # Ctrl-C or a notebook interrupt, in training, validation or
+            # saving: keep the work done so far (the epoch's history row may be missing)
             save_checkpoint(checkpoint_state(training, config, stage), last)
             log(f"{stage.name}: interrupted at iteration {training.iteration}; saved {last}. "
                 f"Run again to resume.")
             raise
-        training.epoch += 1
-        record = {"epoch": training.epoch, "iteration": training.iteration, **means,
-                  "seconds": time.perf_counter() - started}
-        if val_dataset is not None:
-            scores = validate(training.generator, val_dataset, device,
-                              max_images=config.get("val_max_images"), tile=config.get("tile"))
-            record.update(val_psnr=scores["psnr"], val_ssim=scores["ssim"])
-        training.history.append(record)
-        _append_csv(out_dir / f"{stage.name}_history.csv", record)
-        improved = record.get("val_psnr", -math.inf) > training.best_psnr
-        if improved:
-            training.best_psnr = record["val_psnr"]
-        checkpoint = checkpoint_state(training, config, stage)
-        save_checkpoint(checkpoint, last)
-        if improved:
-            save_checkpoint(checkpoint, out_dir / f"{stage.name}_best.pth")
-        log(f"{stage.name} epoch {training.epoch}: iteration {training.iteration}, "
-            + ", ".join(f"{k} {record[k]:.4g}" for k in
-                        ("content_loss", "adversarial_loss", "d_real", "d_fake", "val_psnr",
-                         "val_ssim", "images_per_s") if k in record))
     return training
+
+
+def _end_epoch(training, config, stage, means, started, val_dataset, device):
+    """An epoch's validation, history row and checkpoints (``_last``, and ``_best`` when the
+    validation PSNR improves). Returns the history row."""
+    out_dir = Path(config.out_dir)
+    training.epoch += 1
+    record = {"epoch": training.epoch, "iteration": training.iteration, **means,
+              "seconds": time.perf_counter() - started}
+    if val_dataset is not None:
+        scores = validate(training.generator, val_dataset, device,
+                          max_images=config.get("val_max_images"), tile=config.get("tile"))
+        record.update(val_psnr=scores["psnr"], val_ssim=scores["ssim"])
+    training.history.append(record)
+    _append_csv(out_dir / f"{stage.name}_history.csv", record)
+    improved = record.get("val_psnr", -math.inf) > training.best_psnr
+    if improved:
+        training.best_psnr = record["val_psnr"]
+    checkpoint = checkpoint_state(training, config, stage)
+    save_checkpoint(checkpoint, out_dir / f"{stage.name}_last.pth")
+    if improved:
+        save_checkpoint(checkpoint, out_dir / f"{stage.name}_best.pth")
+    return record
 
 
 def validate_bicubic(dataset, crop_border=None):

@@ -8,6 +8,8 @@ single process and through a DataLoader with worker processes, on:
 - synthetic 2040x1404 PNGs (DIV2K-size), written to a temporary folder.
 
     python benchmarks/bench_datasets.py [--data-dir ../shared/data] [--workers 2]
+
+``--synthetic-size``, ``--patches`` and ``--naive-patches`` shrink it to a quick check that it runs.
 """
 import argparse
 import tempfile
@@ -51,13 +53,13 @@ def patches_per_second(dataset, count, workers, batch_size=16):
     return seen / (time.perf_counter() - start)
 
 
-def run(title, pairs, naive_count, cached_count, workers):
+def run(title, pairs, naive_count, cached_count, workers, patch=96):
     print(f"\n{title}: {len(pairs)} images")
     start = time.perf_counter()
-    cached = SRTrainDataset(pairs, log=lambda m: None)
+    cached = SRTrainDataset(pairs, hr_patch=patch, log=lambda m: None)
     print(f"  cache built in {time.perf_counter() - start:.1f} s "
           f"({sum(hr.nbytes + lr.nbytes for hr, lr in cached.images) / 2**20:.0f} MiB)")
-    naive = SRTrainDataset(pairs, cache=False, log=lambda m: None)
+    naive = SRTrainDataset(pairs, hr_patch=patch, cache=False, log=lambda m: None)
     print(f"  {'dataset':<34} {'workers':>7} {'patches/s':>10} {'ratio':>7}")
     for w in sorted({0, workers}):
         base = patches_per_second(naive, naive_count, w)
@@ -70,20 +72,26 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--data-dir", type=Path, default=ROOT.parent / "shared" / "data")
     parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--synthetic", type=int, default=6, help="number of 2040x1404 PNGs")
+    parser.add_argument("--synthetic", type=int, default=6, help="number of synthetic PNGs")
+    parser.add_argument("--synthetic-size", default="2040x1404", help="their W x H")
+    parser.add_argument("--patches", type=int, default=20000, help="patches drawn from the cache")
+    parser.add_argument("--naive-patches", type=int, default=None,
+                        help="patches drawn decoding each (default 800 for T91, 64 for synthetic)")
     args = parser.parse_args()
+    width, height = map(int, args.synthetic_size.lower().split("x"))
     torch.set_num_threads(1)
     print("single process: 1 thread; patches are 96x96 HR / 24x24 LR, batch 16")
 
     if (args.data_dir / "T91").is_dir():
         pairs = [(p, None) for sub in ("T91", "BSD200") for p in find_images(args.data_dir / sub / "HR")]
-        run("T91 + BSD200", pairs, naive_count=800, cached_count=20000, workers=args.workers)
+        run("T91 + BSD200", pairs, naive_count=args.naive_patches or 800, cached_count=args.patches,
+            workers=args.workers)
     else:
         print(f"\n{args.data_dir}: no T91 here, skipping the T91 + BSD200 case")
     with tempfile.TemporaryDirectory() as tmp:
-        pairs = [(p, None) for p in synthetic_images(tmp, args.synthetic)]
-        run("synthetic 2040x1404 PNGs", pairs, naive_count=64, cached_count=20000,
-            workers=args.workers)
+        pairs = [(p, None) for p in synthetic_images(tmp, args.synthetic, (height, width))]
+        run(f"synthetic {width}x{height} PNGs", pairs, naive_count=args.naive_patches or 64,
+            cached_count=args.patches, workers=args.workers)
 
 
 if __name__ == "__main__":

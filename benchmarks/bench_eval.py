@@ -4,10 +4,13 @@ The project's way (``solver.validate``: eval mode, ``torch.inference_mode``) aga
 loop that runs the same forward passes with autograd recording (no inference mode), measured
 in the same run on the same images. Bicubic (MATLAB-exact ``imresize``) is timed on its own.
 
-    python benchmarks/bench_eval.py [--data-dir ../shared/data] [--checkpoint runs/.../srresnet_best.pth]
+    python benchmarks/bench_eval.py [--data-dir ../shared/data] [--sets Set5,Set14,B100]
+                                    [--checkpoint runs/.../srresnet_best.pth]
 """
 import argparse
+import sys
 import time
+from pathlib import Path
 
 from common import ROOT
 
@@ -35,13 +38,17 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--data-dir", default=str(ROOT.parent / "shared" / "data"))
     parser.add_argument("--checkpoint", help="an SRResNet checkpoint (default: random weights)")
+    parser.add_argument("--sets", default="Set5,Set14,B100")
     parser.add_argument("--lists", default="/tmp/bench_eval_lists")
     args = parser.parse_args()
-    from pathlib import Path
 
-    data = Path(args.data_dir)
-    lists = create_benchmark_lists([data / s for s in ("Set5", "Set14", "B100")], args.lists,
-                                   log=lambda m: None)
+    set_dirs = [Path(args.data_dir) / name for name in args.sets.split(",")]
+    missing = [str(d) for d in set_dirs if not (d / "HR").is_dir()]
+    if missing:
+        sys.exit(f"bench_eval: no HR folder in {', '.join(missing)}: give --data-dir, the folder "
+                 f"holding <Set>/HR and <Set>/LR_bicubic/X4 (../shared/data on this project's "
+                 f"machines)")
+    lists = create_benchmark_lists(set_dirs, args.lists, log=lambda m: None)
     generator = solver.load_generator(args.checkpoint) if args.checkpoint else SRResNet().eval()
     print(f"CPU, {torch.get_num_threads()} threads; SRResNet "
           f"{'from ' + args.checkpoint if args.checkpoint else 'with random weights'}")

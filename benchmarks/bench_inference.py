@@ -3,12 +3,14 @@
 Each variant runs in its own subprocess, so its peak resident memory (ru_maxrss) is its own;
 the baseline is the whole-image pass. Also checks that tiled and whole outputs agree (1e-5).
 
-    python benchmarks/bench_inference.py [--tile 128] [--repeat 3]
+    python benchmarks/bench_inference.py [--tile 128] [--repeat 3] [--lr-size 510x351]
 """
 import argparse
 import json
 import subprocess
 import sys
+import tempfile
+from pathlib import Path
 
 from common import ROOT
 
@@ -20,7 +22,7 @@ import solver
 from models import SRResNet
 torch.manual_seed(0)
 generator = SRResNet().eval()
-lr_imgs = torch.rand(1, 3, 351, 510)
+lr_imgs = torch.rand(1, 3, {height}, {width})
 tile = {tile}
 times = []
 for _ in range({repeat}):
@@ -34,8 +36,9 @@ print(json.dumps({{"seconds": times[len(times) // 2],
 """
 
 
-def run(tile, repeat, out):
-    code = CHILD.format(root=str(ROOT), tile=tile, repeat=repeat, out=out)
+def run(tile, repeat, out, width, height):
+    code = CHILD.format(root=str(ROOT), tile=tile, repeat=repeat, out=str(out), width=width,
+                        height=height)
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     return json.loads(result.stdout.strip().splitlines()[-1])
 
@@ -44,14 +47,17 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--tile", type=int, default=128, help="LR tile side")
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--lr-size", default="510x351", help="LR image W x H")
     args = parser.parse_args()
+    width, height = map(int, args.lr_size.lower().split("x"))
     import torch
 
-    whole = run(None, args.repeat, "/tmp/bench_whole.pt")
-    tiled = run(args.tile, args.repeat, "/tmp/bench_tiled.pt")
-    diff = (torch.load("/tmp/bench_whole.pt") - torch.load("/tmp/bench_tiled.pt")).abs().max().item()
-    print(f"SRResNet (paper defaults), 510x351 LR -> 2040x1404, CPU ({torch.get_num_threads()} threads), "
-          f"median of {args.repeat}; peak RSS of the whole process")
+    with tempfile.TemporaryDirectory() as tmp:
+        whole = run(None, args.repeat, Path(tmp) / "whole.pt", width, height)
+        tiled = run(args.tile, args.repeat, Path(tmp) / "tiled.pt", width, height)
+        diff = (torch.load(Path(tmp) / "whole.pt") - torch.load(Path(tmp) / "tiled.pt")).abs().max().item()
+    print(f"SRResNet (paper defaults), {width}x{height} LR -> {4 * width}x{4 * height}, CPU "
+          f"({torch.get_num_threads()} threads), median of {args.repeat}; peak RSS of the whole process")
     print(f"  {'variant':<28} {'time':>9} {'peak RSS':>10} {'time ratio':>11} {'RSS ratio':>10}")
     for label, r in (("whole image (baseline)", whole), (f"tiles of {args.tile} (+40 context)", tiled)):
         print(f"  {label:<28} {r['seconds']:>7.2f} s {r['peak_rss_mib']:>6.0f} MiB "

@@ -211,3 +211,50 @@ def test_cuda_asked_for_without_gpu_is_a_clear_error():
     with pytest.raises(RuntimeError, match="no CUDA GPU"):
         solver.resolve_device("cuda")
     assert solver.resolve_device("auto").type == "cpu"
+
+
+@pytest.mark.parametrize("amp, amp_cpu, expected", [
+    (None, False, None), ("bf16", False, None), ("fp16", False, None), ("bf16", True, torch.bfloat16),
+    (None, True, torch.bfloat16)])
+def test_autocast_dtype_on_the_cpu(amp, amp_cpu, expected):
+    config = EasyDict(amp=amp, amp_cpu=amp_cpu)
+    assert solver._amp_dtype(config, torch.device("cpu")) == expected
+
+
+def test_bad_amp_value_is_a_clear_error(tmp_path):
+    with pytest.raises(ValueError, match="config.amp must be None, 'bf16' or 'fp16', got 'fp8'"):
+        solver.build_training(tiny_config(tmp_path, amp="fp8"), stage(), torch.device("cpu"))
+
+
+@pytest.mark.parametrize("mode", ["pretrain", "gan"])
+def test_bf16_autocast_steps_on_the_cpu_follow_fp32(tmp_path, mode):
+    """bf16 autocast changes rounding, not the method: the losses stay close to fp32's."""
+    losses = {}
+    for amp_cpu in (False, True):
+        torch.manual_seed(0)
+        config = tiny_config(tmp_path / str(amp_cpu), amp_cpu=amp_cpu)
+        st = stage(mode, content_loss="vgg" if mode == "gan" else "mse")
+        training = solver.build_training(config, st, torch.device("cpu"))
+        loader = DataLoader(fixed_batches(), batch_size=4)
+        losses[amp_cpu] = [solver.train_epoch(training, loader, config, st)["content_loss"]
+                           for _ in range(5)]
+    assert losses[True][-1] < losses[True][0]
+    np.testing.assert_allclose(losses[True], losses[False], rtol=0.05)
+
+
+def test_interrupt_during_validation_keeps_the_epoch(tmp_path, monkeypatch):
+    """Ctrl-C while the epoch is being validated: its training is saved, not lost."""
+    config = tiny_config(tmp_path)
+    loader = DataLoader(fixed_batches(n_batches=3, batch=2), batch_size=2)
+    val = [{"lr": torch.rand(3, 8, 8), "hr": np.zeros((32, 32, 3), np.uint8) + 128, "name": "x"}]
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(solver, "validate", interrupted)
+    messages = []
+    with pytest.raises(KeyboardInterrupt):
+        solver.fit(config, stage("pretrain", iterations=10), loader, val, log=messages.append)
+    assert messages == [f"pretrain: interrupted at iteration 3; saved {tmp_path / 'run' / 'pretrain_last.pth'}. "
+                        f"Run again to resume."]
+    assert load_checkpoint(tmp_path / "run" / "pretrain_last.pth")["iteration"] == 3

@@ -1,0 +1,72 @@
+"""The benchmark scripts run, shrunk to seconds, and their built-in equality checks hold.
+
+No timing is asserted (report/performance.md holds the measured figures): these tests keep the
+scripts working and check what they promise beside the timings, bit-identical MATLAB bicubic
+and tiled inference equal to the whole-image pass.
+"""
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def run_benchmark(name, *args):
+    result = subprocess.run([sys.executable, str(ROOT / "benchmarks" / name), *map(str, args)],
+                            capture_output=True, text=True, cwd=ROOT, timeout=600)
+    assert result.returncode == 0, result.stderr[-3000:]
+    return result.stdout
+
+
+def test_bench_imresize_checks_bit_identical_outputs():
+    out = run_benchmark("bench_imresize.py", "--repeat", 1, "--batch", 2)
+    assert out.count("uint8 output bit-identical to the baseline") == 2
+    for case in ("x4 shrink, 2040x1404", "x4 enlarge, 510x351"):
+        assert case in out
+    assert len(re.findall(r"imresize \(numpy, sparse passes\)\s+[\d.]+ ms\s+[\d.]+x", out)) == 2
+    assert out.count("batch 2):") == 2
+
+
+def test_bench_datasets_on_synthetic_images(tmp_path):
+    out = run_benchmark("bench_datasets.py", "--data-dir", tmp_path, "--synthetic", 2,
+                        "--synthetic-size", "200x150", "--patches", 160, "--naive-patches", 16,
+                        "--workers", 0)
+    assert "no T91 here, skipping" in out and "synthetic 200x150 PNGs: 2 images" in out
+    rows = re.findall(r"(naive: decode per patch|SRTrainDataset \(cached\))\s+0\s+([\d.]+)", out)
+    assert [label for label, _ in rows] == ["naive: decode per patch", "SRTrainDataset (cached)"]
+    assert all(float(rate) > 0 for _, rate in rows)
+
+
+def test_bench_training_small():
+    out = run_benchmark("bench_training.py", "--small", "--batch", 2, "--patch", 32, "--steps", 1,
+                        "--repeat", 1, "--no-compile", "--device", "cpu")
+    for mode in ("pretrain step", "gan step (G + D + VGG54)"):
+        assert mode in out
+    for variant in ("fp32, contiguous", "fp32, channels_last", "bf16 autocast, contiguous",
+                    "bf16 autocast, channels_last"):
+        assert len(re.findall(rf"{re.escape(variant)}\s+[\d.]+\s+[\d.]+\s+[\d.]+x", out)) == 2
+
+
+def test_bench_inference_tiles_equal_the_whole_image():
+    out = run_benchmark("bench_inference.py", "--lr-size", "48x40", "--tile", 24, "--repeat", 1)
+    assert "48x40 LR -> 192x160" in out
+    diff = float(re.search(r"max \|tiled - whole\| = ([\d.e+-]+)", out).group(1))
+    assert diff <= 1e-5
+    assert re.search(r"tiles of 24 \(\+40 context\)\s+[\d.]+ s\s+\d+ MiB", out)
+
+
+def test_bench_eval_on_set5(shared_data, tmp_path):
+    out = run_benchmark("bench_eval.py", "--data-dir", shared_data, "--sets", "Set5",
+                        "--lists", tmp_path / "lists")
+    assert re.search(r"Set5\s+[\d.]+ s\s+[\d.]+ s\s+[\d.]+ s\s+[\d.]+x", out)
+
+
+def test_bench_eval_names_a_missing_data_folder(tmp_path):
+    result = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "bench_eval.py"),
+                             "--data-dir", str(tmp_path), "--sets", "Set5"],
+                            capture_output=True, text=True, cwd=ROOT)
+    assert result.returncode == 1
+    assert f"no HR folder in {tmp_path / 'Set5'}" in result.stderr
