@@ -8,8 +8,9 @@ pretrained SRResNet, trained against the discriminator). ``test.ipynb`` and
 The config keys read here (see ``train.ipynb`` for a full one)::
 
     seed, device ('auto' | 'cuda' | 'cpu'), scale, amp (None | 'bf16' | 'fp16', CUDA only),
-    amp_cpu (bf16 autocast on the CPU), channels_last, compile, betas, generator (SRResNet kwargs), discriminator (Discriminator
-    kwargs), vgg_weights, out_dir, log_every, val_max_images, tile
+    amp_cpu (bf16 autocast on the CPU), channels_last, compile, betas, generator (SRResNet
+    kwargs), discriminator (Discriminator kwargs), vgg_weights, out_dir, log_every,
+    val_max_images, tile
     stage: name, mode ('pretrain' | 'gan'), iterations or epochs, lr_g, lr_d, milestones, gamma,
            content_loss ('mse' | 'vgg'), vgg_i, vgg_j, vgg_loss_scale, adversarial_weight,
            d_steps, label_smoothing, init_from, time_budget, max_bad_steps
