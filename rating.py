@@ -5,7 +5,8 @@
 output in a shuffled order under an anonymous item number, lets a rater score each 1-5 (bad to
 excellent), keeps the scores in the browser (localStorage) and exports them as a CSV
 (``rater,item,score``); an exported CSV can be imported again to restore the scores.
-``key.csv`` maps item numbers back to (image, method); keep it away from the raters.
+The key (``<kit>_key.csv``, beside the kit's folder, never inside it, so that serving the
+folder cannot expose it; :func:`key_path`) maps item numbers back to (image, method).
 :func:`mos_table` turns the collected CSVs into the MOS per method.
 
 The page needs no network. Opened from the file system (``file://``) it works, but Chromium
@@ -120,13 +121,20 @@ ITEM_HTML = """<div class="item" id="{item}">
 </div>"""
 
 
+def key_path(kit_dir):
+    """The key of the kit in ``kit_dir``: ``<kit_dir>_key.csv``, beside the folder."""
+    kit_dir = Path(kit_dir)
+    return kit_dir.parent / f"{kit_dir.name}_key.csv"
+
+
 def make_rating_kit(outputs, out_dir, seed=0):
     """Write a blind rating kit for ``outputs``.
 
     Args:
         outputs (dict): ``{method: {image_name: path_to_png}}``, e.g. bicubic, SRResNet, SRGAN
             and HR outputs of the Set5 images.
-        out_dir (str or Path): the kit folder (``index.html``, ``images/``, ``key.csv``).
+        out_dir (str or Path): the kit folder (``index.html``, ``images/``); the key goes
+            beside it, to :func:`key_path` ``(out_dir)``.
         seed (int): seed of the shuffle.
 
     Returns:
@@ -148,7 +156,8 @@ def make_rating_kit(outputs, out_dir, seed=0):
         radios = "".join(f'<label><input type="radio" name="{item}" value="{score}"> {score}</label>'
                          for score in range(1, 6))
         blocks.append(ITEM_HTML.format(item=html.escape(item), radios=radios))
-    with open(out_dir / "key.csv", "w", newline="", encoding="utf-8") as f:
+    (out_dir / "key.csv").unlink(missing_ok=True)  # a kit made before the key moved out
+    with open(key_path(out_dir), "w", newline="", encoding="utf-8") as f:
         writer = csv.DictWriter(f, fieldnames=["item", "image", "method"])
         writer.writeheader()
         writer.writerows(rows)
@@ -186,7 +195,7 @@ def mos_table(key_csv, score_csvs):
     """Mean opinion score per method from collected score CSVs.
 
     Args:
-        key_csv (str or Path): the kit's ``key.csv``.
+        key_csv (str or Path): the kit's key (:func:`key_path`).
         score_csvs (list): CSVs exported by the kit's page.
 
     Returns:

@@ -9,17 +9,22 @@ The config keys read here (see ``train.ipynb`` for a full one)::
 
     seed, device ('auto' | 'cuda' | 'cpu'), scale, amp (None | 'bf16' | 'fp16', CUDA only),
     amp_cpu (bf16 autocast on the CPU), channels_last, compile, betas, generator (SRResNet
-    kwargs), discriminator (Discriminator kwargs), vgg_weights, out_dir, log_every,
-    val_max_images, tile
+    kwargs), discriminator (``arch`` of models.DISCRIMINATORS + its kwargs), vgg_weights,
+    out_dir, log_every, val_max_images, tile
     stage: name, mode ('pretrain' | 'gan'), iterations or epochs, lr_g, lr_d, milestones, gamma,
-           content_loss ('mse' | 'vgg'), vgg_i, vgg_j, vgg_loss_scale, adversarial_weight,
-           d_steps, label_smoothing, init_from, time_budget, max_bad_steps
+           content_loss ('mse' | 'l1' | 'vgg'), content_weight, vgg_i, vgg_j, vgg_loss_scale,
+           adversarial_loss ('vanilla' | 'relativistic'), adversarial_weight, d_steps,
+           label_smoothing, d_translate, ema_decay, init_from, time_budget, max_bad_steps
 
-Losses (Ledig et al., 2017, Sec. 2.2): content loss = pixel MSE, or the MSE between VGG19
-feature maps phi_{i,j} times ``vgg_loss_scale`` (1 / 12.75 in the paper, to bring it to the
-scale of the pixel MSE); adversarial loss = -log D(G(LR)); generator loss = content +
-``adversarial_weight`` (1e-3) x adversarial. The discriminator minimises binary cross-entropy.
+Losses: ``losses.py`` (the paper's: pixel MSE or VGG content + 1e-3 x -log D(G(LR)); the
+discriminator minimises binary cross-entropy). The GAN stage's remedies against a
+discriminator that wins outright and a generator that answers with a grid pattern are stage
+and network options whose defaults are the paper's SRGAN: the relativistic loss, spectral
+norm, a patch or U-Net discriminator, anti-aliased D, random translation of D's inputs
+(``d_translate``), an exponential moving average of the generator (``ema_decay``), resize-
+convolution or ICNR in the generator (see ``models``); report/README.md measures them.
 """
+import contextlib
 import csv
 import math
 import time
@@ -31,9 +36,12 @@ import torch.nn as nn
 import torch.nn.functional as F
 from easydict import EasyDict
 
-from models import Discriminator, SRResNet, TruncatedVGG19, load_weights
-from utils import (load_checkpoint, progress_bar, psnr_ssim, save_checkpoint, signed_to_uint8,
-                   to_plain)
+from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
+
+from losses import GeneratorLoss, discriminator_loss, discriminator_outputs, needs_real_logits
+from metrics import lpips_distance, niqe, psnr_ssim
+from models import SRResNet, TruncatedVGG19, build_discriminator, load_weights
+from utils import load_checkpoint, progress_bar, save_checkpoint, signed_to_uint8, to_plain
 
 
 # ----------------------------------------------------------------------------------------------
@@ -60,15 +68,21 @@ def build_training(config, stage, device):
     (``training.step_nets``); the wrappers share the modules' parameters, so checkpoints and
     validation use the plain modules (no recompilation for each validation image size).
 
+    With ``stage.ema_decay`` (0.999 in BasicSR and Real-ESRGAN) ``training.generator_ema`` keeps
+    an exponential moving average of the generator's weights (``torch.optim.swa_utils``),
+    updated after every generator step; validation and the ``_ema`` checkpoint use it.
+
     Returns:
-        EasyDict: generator, discriminator, content_net (None unless used), step_nets (the
-        callables the training steps use), optimizer_g, optimizer_d, scheduler_g, scheduler_d,
-        scaler_g, scaler_d, epoch, iteration, best_psnr, history, skipped_steps, device.
+        EasyDict: generator, generator_ema (None unless used), discriminator, content_net
+        (None unless used), loss (a ``losses.GeneratorLoss``), step_nets (the callables the
+        training steps use), optimizer_g, optimizer_d, scheduler_g, scheduler_d, scaler_g,
+        scaler_d, epoch, iteration, best_psnr, history, skipped_steps, device.
     """
     if stage.mode not in ("pretrain", "gan"):
         raise ValueError(f"stage.mode must be 'pretrain' or 'gan', got {stage.mode!r}")
-    if stage.content_loss not in ("mse", "vgg"):
-        raise ValueError(f"stage.content_loss must be 'mse' or 'vgg', got {stage.content_loss!r}")
+    ema_decay = stage.get("ema_decay")
+    if ema_decay is not None and not 0 < ema_decay < 1:
+        raise ValueError(f"stage.ema_decay must be None or in (0, 1), got {ema_decay!r}")
     amp_dtype = _amp_dtype(config, device)
     memory_format = _memory_format(config, device)
     generator = SRResNet(scale=config.scale, **config.generator).to(device, memory_format=memory_format)
@@ -82,9 +96,10 @@ def build_training(config, stage, device):
         scaler_g=torch.amp.GradScaler("cuda", enabled=amp_dtype == torch.float16),
         scaler_d=torch.amp.GradScaler("cuda", enabled=amp_dtype == torch.float16),
         epoch=0, iteration=0, best_psnr=-math.inf, history=[], skipped_steps=0,
-        vgg_loss_scale=stage.get("vgg_loss_scale", 1 / 12.75))
+        generator_ema=None if ema_decay is None else AveragedModel(
+            generator, multi_avg_fn=get_ema_multi_avg_fn(ema_decay), use_buffers=True))
     if stage.mode == "gan":
-        training.discriminator = Discriminator(**config.discriminator).to(
+        training.discriminator = build_discriminator(**config.discriminator).to(
             device, memory_format=memory_format)
         training.optimizer_d = torch.optim.Adam(training.discriminator.parameters(),
                                                 lr=stage.lr_d, betas=tuple(config.betas))
@@ -98,7 +113,14 @@ def build_training(config, stage, device):
     training.step_nets = EasyDict(
         {name: torch.compile(net) if config.get("compile") and net is not None else net
          for name, net in nets.items()})
+    training.loss = GeneratorLoss(stage, training.step_nets.content_net, config.scale)
     return training
+
+
+def inference_generator(training):
+    """The generator that validation, tests and the ``_ema`` checkpoint use: the moving
+    average of the weights when the stage keeps one, else the trained weights."""
+    return training.generator if training.generator_ema is None else training.generator_ema.module
 
 
 def _amp_dtype(config, device):
@@ -135,6 +157,7 @@ def checkpoint_state(training, config, stage):
         "iteration": training.iteration, "best_psnr": training.best_psnr,
         "history": to_plain(training.history), "skipped_steps": training.skipped_steps,
         "generator": state(training.generator), "discriminator": state(training.discriminator),
+        "generator_ema": state(training.generator_ema),
         "optimizer_g": state(training.optimizer_g), "optimizer_d": state(training.optimizer_d),
         "scheduler_g": state(training.scheduler_g), "scheduler_d": state(training.scheduler_d),
         "scaler_g": training.scaler_g.state_dict(), "scaler_d": training.scaler_d.state_dict(),
@@ -149,8 +172,8 @@ def restore(training, checkpoint):
     Raises:
         ValueError: if the checkpoint's networks do not match (lists mismatched keys/shapes).
     """
-    for key in ("generator", "discriminator", "optimizer_g", "optimizer_d", "scheduler_g",
-                "scheduler_d"):
+    for key in ("generator", "generator_ema", "discriminator", "optimizer_g", "optimizer_d",
+                "scheduler_g", "scheduler_d"):
         if training[key] is not None and checkpoint.get(key) is not None:
             if isinstance(training[key], nn.Module):
                 load_weights(training[key], checkpoint[key], what=f"the checkpoint's {key}")
@@ -166,14 +189,32 @@ def restore(training, checkpoint):
         torch.cuda.set_rng_state_all(checkpoint["rng"]["cuda"])
 
 
-def load_generator(path, device="cpu", **generator_kwargs):
+def load_generator(path, device="cpu", weights="auto", **generator_kwargs):
     """An SRResNet in eval mode from a checkpoint of :func:`fit` (its own config decides the
-    architecture unless ``generator_kwargs`` are given)."""
+    architecture unless ``generator_kwargs`` are given).
+
+    Args:
+        path (str or Path): a ``_last``, ``_best`` or ``_ema`` checkpoint.
+        device: where to put the network.
+        weights (str): ``"auto"``: the moving average of the weights when the checkpoint has
+            one (a GAN stage with ``ema_decay``), else the trained weights; ``"ema"`` or
+            ``"trained"`` to choose.
+    """
     checkpoint = load_checkpoint(path, map_location=device)
     config = checkpoint.get("config", {})
     kwargs = generator_kwargs or dict(config.get("generator", {}), scale=config.get("scale", 4))
     generator = SRResNet(**kwargs).to(device)
-    load_weights(generator, checkpoint["generator"], what=f"generator of {path}")
+    ema = checkpoint.get("generator_ema")
+    if weights not in ("auto", "ema", "trained"):
+        raise ValueError(f"weights must be 'auto', 'ema' or 'trained', got {weights!r}")
+    if weights == "ema" and ema is None:
+        raise ValueError(f"{path} holds no moving average of the generator (train the GAN stage "
+                         f"with stage.ema_decay, e.g. 0.999)")
+    if ema is not None and weights != "trained":  # AveragedModel's keys: "module." + the net's
+        state = {k[len("module."):]: v for k, v in ema.items() if k.startswith("module.")}
+        load_weights(generator, state, what=f"moving-average generator of {path}")
+    else:
+        load_weights(generator, checkpoint["generator"], what=f"generator of {path}")
     return generator.eval()
 
 
@@ -230,6 +271,8 @@ def train_epoch(training, loader, config, stage, deadline=None):
                     f"rate or disable fp16 (config.amp) and resume from it.")
             continue
         bad_in_a_row = 0
+        if training.generator_ema is not None:
+            training.generator_ema.update_parameters(training.generator)
         training.iteration += 1
         for scheduler in (training.scheduler_g, training.scheduler_d):
             if scheduler is not None:
@@ -273,19 +316,53 @@ class _Meter:
 
 
 def _pretrain_step(training, lr_imgs, hr_imgs, amp_dtype):
-    """SRResNet: one Adam step on the pixel MSE (in [-1, 1]). None if the loss is not finite."""
+    """SRResNet: one Adam step on the content loss (pixel MSE in [-1, 1] by default).
+    None if the loss is not finite."""
     optimizer_g = training.optimizer_g
     with torch.autocast(lr_imgs.device.type, dtype=amp_dtype, enabled=amp_dtype is not None):
         sr_imgs = training.step_nets.generator(lr_imgs)  # (N, 3, 96, 96) in [-1, 1]
-        content_loss = _content_loss(training, sr_imgs, hr_imgs)
+        g_loss, _ = training.loss(sr_imgs, hr_imgs)
     optimizer_g.zero_grad(set_to_none=True)
-    value = content_loss.item()  # the step's one host-device synchronisation
+    value = g_loss.item()  # the step's one host-device synchronisation
     if not math.isfinite(value):
         return None
-    training.scaler_g.scale(content_loss).backward()
+    training.scaler_g.scale(g_loss).backward()
     training.scaler_g.step(optimizer_g)
     training.scaler_g.update()
     return {"content_loss": value, "g_loss": value}
+
+
+@contextlib.contextmanager
+def frozen(module):
+    """Within the block, ``module``'s parameters get no gradient; restored on exit, also when
+    the block raises (the discriminator during the generator step)."""
+    flags = [p.requires_grad for p in module.parameters()]
+    module.requires_grad_(False)
+    try:
+        yield module
+    finally:
+        for param, flag in zip(module.parameters(), flags):
+            param.requires_grad_(flag)
+
+
+def random_translate(imgs, max_shift):
+    """Shift each image by its own random offset of -max_shift..max_shift pixels per axis
+    (reflected borders, same size): DiffAugment's translation (Zhao et al., 2020).
+
+    Applied to every input of the discriminator, real and fake alike, and differentiable, so
+    the generator's gradient passes through it. A pattern locked to the generator's 4x4 output
+    grid then lands at a random phase of D's stride-2 grid, and D cannot key on it.
+
+    Args:
+        imgs (Tensor): (N, C, H, W), H and W > max_shift.
+        max_shift (int): 0 returns ``imgs`` unchanged.
+    """
+    if not max_shift:
+        return imgs
+    n, _, h, w = imgs.shape
+    padded = F.pad(imgs, (max_shift,) * 4, mode="reflect")
+    offsets = torch.randint(0, 2 * max_shift + 1, (n, 2)).tolist()  # global RNG: resumable
+    return torch.stack([padded[i, :, dy:dy + h, dx:dx + w] for i, (dy, dx) in enumerate(offsets)])
 
 
 def _gan_step(training, lr_imgs, hr_imgs, stage, amp_dtype):
@@ -296,22 +373,19 @@ def _gan_step(training, lr_imgs, hr_imgs, stage, amp_dtype):
     scaler_g, scaler_d = training.scaler_g, training.scaler_d
     autocast = torch.autocast(lr_imgs.device.type, dtype=amp_dtype, enabled=amp_dtype is not None)
     real_target = 1.0 - stage.label_smoothing  # one-sided label smoothing (0 = none)
+    kind = stage.get("adversarial_loss", "vanilla")
+    shift = stage.get("d_translate", 0)  # every input of D goes through the same augmentation
 
     with autocast:
         sr_imgs = generator(lr_imgs)  # (N, 3, 96, 96) in [-1, 1]
 
     # ---------------------------------------- DISCRIMINATOR ----------------------------------
     # sr_imgs.detach(): the D loss must not send gradients into the generator.
-    training.discriminator.requires_grad_(True)
     for _ in range(stage.d_steps):
         with autocast:
-            real_logits = discriminator(hr_imgs)  # (N,) logits
-            fake_logits = discriminator(sr_imgs.detach())
-            # Logits into BCE-with-logits: the sigmoid is fused into the loss (stable in fp16).
-            d_loss_real = F.binary_cross_entropy_with_logits(
-                real_logits, torch.full_like(real_logits, real_target))
-            d_loss_fake = F.binary_cross_entropy_with_logits(
-                fake_logits, torch.zeros_like(fake_logits))
+            real_logits = discriminator(random_translate(hr_imgs, shift))  # (N,) or (N, 1, h, w)
+            fake_logits = discriminator(random_translate(sr_imgs.detach(), shift))
+            d_loss_real, d_loss_fake = discriminator_loss(kind, real_logits, fake_logits, real_target)
             d_loss = d_loss_real + d_loss_fake
         optimizer_d.zero_grad(set_to_none=True)
         if not torch.isfinite(d_loss):
@@ -322,41 +396,26 @@ def _gan_step(training, lr_imgs, hr_imgs, stage, amp_dtype):
 
     # ---------------------------------------- GENERATOR --------------------------------------
     # D frozen: the generator's loss flows through D to G, but D's weights get no gradient.
-    training.discriminator.requires_grad_(False)
-    with autocast:
-        content_loss = _content_loss(training, sr_imgs, hr_imgs)
-        fake_logits_g = discriminator(sr_imgs)
-        # -log D(G(LR)), the non-saturating form: BCE against the "real" label.
-        adversarial_loss = F.binary_cross_entropy_with_logits(
-            fake_logits_g, torch.ones_like(fake_logits_g))
-        g_loss = content_loss + stage.adversarial_weight * adversarial_loss
-    optimizer_g.zero_grad(set_to_none=True)
-    if not torch.isfinite(g_loss):
-        training.discriminator.requires_grad_(True)
-        return None
-    scaler_g.scale(g_loss).backward()
+    with frozen(training.discriminator), autocast:
+        fake_logits_g = discriminator(random_translate(sr_imgs, shift))
+        # The relativistic loss compares with D(HR), a constant for the generator.
+        real_logits_g = (discriminator(random_translate(hr_imgs, shift)).detach()
+                         if needs_real_logits(kind) else None)
+        g_loss, terms = training.loss(sr_imgs, hr_imgs, fake_logits_g, real_logits_g)
+        optimizer_g.zero_grad(set_to_none=True)
+        if not torch.isfinite(g_loss):
+            return None
+        scaler_g.scale(g_loss).backward()
     scaler_g.step(optimizer_g)
     scaler_g.update()
-    training.discriminator.requires_grad_(True)
 
-    values = torch.stack([content_loss.float(), adversarial_loss.float(), g_loss.float(),
-                          d_loss_real.float(), d_loss_fake.float(),
-                          torch.sigmoid(real_logits.float()).mean(),
-                          torch.sigmoid(fake_logits.float()).mean()]).tolist()  # one sync
+    d_real, d_fake = discriminator_outputs(kind, real_logits.float(), fake_logits.float())
+    values = torch.stack([terms["content_loss"].float(), terms["adversarial_loss"].float(),
+                          g_loss.float(), d_loss_real.float(), d_loss_fake.float(),
+                          d_real, d_fake]).tolist()  # one sync
     keys = ("content_loss", "adversarial_loss", "g_loss", "d_loss_real", "d_loss_fake",
             "d_real", "d_fake")
     return dict(zip(keys, values))
-
-
-def _content_loss(training, sr_imgs, hr_imgs):
-    """Pixel MSE, or ``vgg_loss_scale`` x MSE of VGG19 phi_{i,j} features (no grad to HR side)."""
-    content_net = training.step_nets.content_net
-    if content_net is None:
-        return F.mse_loss(sr_imgs, hr_imgs)
-    with torch.no_grad():
-        hr_features = content_net(hr_imgs)  # the target: no graph needed
-    sr_features = content_net(sr_imgs)
-    return training.vgg_loss_scale * F.mse_loss(sr_features, hr_features)
 
 
 def _append_csv(path, record):
@@ -421,20 +480,25 @@ def super_resolve(generator, lr_imgs, tile=None, margin=RECEPTIVE_MARGIN):
     return sr_imgs
 
 
-def validate(generator, dataset, device, crop_border=None, max_images=None, tile=None):
-    """PSNR/SSIM of the generator on whole test images (benchmark protocol of ``psnr_ssim``).
+def validate(generator, dataset, device, crop_border=None, max_images=None, tile=None,
+             with_niqe=False, lpips_model=None):
+    """PSNR/SSIM (and NIQE) of the generator on whole test images (benchmark protocol of
+    ``metrics.psnr_ssim``; NIQE with the same border crop).
 
     Args:
         generator (SRResNet): the model (put in eval mode here, restored afterwards).
         dataset (SRTestDataset): test images.
         device (torch.device): where to run.
-        crop_border (int): border crop of the metric; default the scale.
+        crop_border (int): border crop of the metrics; default the scale.
         max_images (int): score only the first images (quick checks during training).
         tile (int): LR tile side for :func:`super_resolve` (bounded memory).
+        with_niqe (bool): also NIQE (about 0.1 s per 512x512 image); images too small for it
+            (fewer than two 96x96 blocks) get None and stay out of the mean.
+        lpips_model: a ``metrics.lpips_model`` to also score LPIPS, or None.
 
     Returns:
-        dict: ``psnr`` and ``ssim`` means, ``images`` count and ``per_image`` list of
-        ``{"name", "psnr", "ssim"}``.
+        dict: ``psnr``, ``ssim`` (and ``niqe``: NaN if no image could be scored, ``lpips``)
+        means, ``images`` count and ``per_image`` list of ``{"name", "psnr", "ssim", ...}``.
     """
     was_training = generator.training
     generator.eval()
@@ -445,13 +509,35 @@ def validate(generator, dataset, device, crop_border=None, max_images=None, tile
             item = dataset[index]
             lr_imgs = item["lr"].unsqueeze(0).to(device)  # (1, 3, h, w) in [0, 1]
             sr = signed_to_uint8(super_resolve(generator, lr_imgs, tile)[0])  # (H, W, 3) uint8
-            psnr, ssim = psnr_ssim(sr, item["hr"], crop_border)
-            per_image.append({"name": item["name"], "psnr": psnr, "ssim": ssim})
+            per_image.append({"name": item["name"],
+                              **_scores(sr, item["hr"], crop_border, with_niqe, lpips_model)})
     finally:
         generator.train(was_training)
-    return {"psnr": sum(r["psnr"] for r in per_image) / len(per_image),
-            "ssim": sum(r["ssim"] for r in per_image) / len(per_image),
-            "images": len(per_image), "per_image": per_image}
+    return _summary(per_image)
+
+
+def _scores(sr, hr, crop_border, with_niqe, lpips_model=None):
+    """The per-image scores of :func:`validate`, :func:`validate_bicubic` and :func:`validate_hr`."""
+    psnr, ssim = psnr_ssim(sr, hr, crop_border)
+    scores = {"psnr": psnr, "ssim": ssim}
+    if lpips_model is not None:
+        scores["lpips"] = lpips_distance(lpips_model, sr, hr, crop_border)
+    if with_niqe:
+        try:
+            scores["niqe"] = niqe(sr, crop_border)
+        except ValueError:  # too small for NIQE's 96x96 blocks, or flat
+            scores["niqe"] = None
+    return scores
+
+
+def _summary(per_image):
+    """Means over the images of each score (None values left out), with the per-image list."""
+    summary = {"images": len(per_image), "per_image": per_image}
+    for key in ("psnr", "ssim", "niqe", "lpips"):
+        values = [r[key] for r in per_image if r.get(key) is not None]
+        if key in per_image[0]:
+            summary[key] = sum(values) / len(values) if values else math.nan
+    return summary
 
 
 # ----------------------------------------------------------------------------------------------
@@ -462,8 +548,11 @@ def fit(config, stage, train_loader, val_dataset=None, log=print):
     seconds, whichever comes first), resumably.
 
     Each epoch: :func:`train_epoch`, :func:`validate` on ``val_dataset``, then checkpoints in
-    ``config.out_dir``: ``<stage>_last.pth`` always, ``<stage>_best.pth`` when the validation
-    PSNR improves; the epoch history also goes to ``<stage>_history.csv``. If
+    ``config.out_dir``: ``<stage>_last.pth`` always; in pretraining ``<stage>_best.pth`` when
+    the validation PSNR improves (the GAN stage keeps its last weights: PSNR ranks its least
+    adversarial epoch first); ``<stage>_ema.pth`` (the moving-average generator alone) with
+    ``stage.ema_decay``. The GAN stage also logs the validation NIQE. The epoch history also
+    goes to ``<stage>_history.csv``. If
     ``<stage>_last.pth`` exists, training resumes from it; otherwise a stage with
     ``init_from`` starts its generator from ``<init_from>_best.pth`` (or ``_last.pth``).
     An interrupt (Ctrl-C, a notebook's stop button) anywhere in an epoch (training, validation,
@@ -504,7 +593,7 @@ def fit(config, stage, train_loader, val_dataset=None, log=print):
             log(f"{stage.name} epoch {training.epoch}: iteration {training.iteration}, "
                 + ", ".join(f"{k} {record[k]:.4g}" for k in
                             ("content_loss", "adversarial_loss", "d_real", "d_fake", "val_psnr",
-                             "val_ssim", "images_per_s") if k in record))
+                             "val_ssim", "val_niqe", "images_per_s") if k in record))
         except KeyboardInterrupt:  # Ctrl-C or a notebook interrupt, in training, validation or
             # saving: keep the work done so far (the epoch's history row may be missing)
             save_checkpoint(checkpoint_state(training, config, stage), last)
@@ -521,24 +610,34 @@ def _end_epoch(training, config, stage, means, started, val_dataset, device):
     training.epoch += 1
     record = {"epoch": training.epoch, "iteration": training.iteration, **means,
               "seconds": time.perf_counter() - started}
+    gan = stage.mode == "gan"
     if val_dataset is not None:
-        scores = validate(training.generator, val_dataset, device,
-                          max_images=config.get("val_max_images"), tile=config.get("tile"))
-        record.update(val_psnr=scores["psnr"], val_ssim=scores["ssim"])
+        scores = validate(inference_generator(training), val_dataset, device,
+                          max_images=config.get("val_max_images"), tile=config.get("tile"),
+                          with_niqe=gan)
+        record.update({f"val_{k}": scores[k] for k in ("psnr", "ssim", "niqe") if k in scores})
     training.history.append(record)
     _append_csv(out_dir / f"{stage.name}_history.csv", record)
-    improved = record.get("val_psnr", -math.inf) > training.best_psnr
+    # Pretraining keeps its best epoch by PSNR. The GAN stage does not: PSNR would pick its
+    # least adversarial epoch; it keeps its last weights (their moving average with ema_decay).
+    improved = not gan and record.get("val_psnr", -math.inf) > training.best_psnr
     if improved:
         training.best_psnr = record["val_psnr"]
     checkpoint = checkpoint_state(training, config, stage)
     save_checkpoint(checkpoint, out_dir / f"{stage.name}_last.pth")
     if improved:
         save_checkpoint(checkpoint, out_dir / f"{stage.name}_best.pth")
+    if training.generator_ema is not None:  # the weights to use, alone: a small file to share
+        save_checkpoint({"stage": stage.name, "config": checkpoint["config"],
+                         "iteration": training.iteration,
+                         "generator": training.generator_ema.module.state_dict()},
+                        out_dir / f"{stage.name}_ema.pth")
     return record
 
 
-def validate_bicubic(dataset, crop_border=None):
-    """PSNR/SSIM of MATLAB-bicubic upsampling (``imresize``) of the LR test images: the baseline.
+def validate_bicubic(dataset, crop_border=None, with_niqe=False, lpips_model=None):
+    """PSNR/SSIM (and NIQE) of MATLAB-bicubic upsampling (``imresize``) of the LR test images:
+    the baseline.
 
     Returns:
         dict: as :func:`validate`.
@@ -550,8 +649,20 @@ def validate_bicubic(dataset, crop_border=None):
     for index in range(len(dataset)):
         item = dataset[index]
         sr = imresize(item["lr_uint8"], dataset.scale)  # uint8 (H, W, 3)
-        psnr, ssim = psnr_ssim(sr, item["hr"], crop_border)
-        per_image.append({"name": item["name"], "psnr": psnr, "ssim": ssim})
-    return {"psnr": sum(r["psnr"] for r in per_image) / len(per_image),
-            "ssim": sum(r["ssim"] for r in per_image) / len(per_image),
-            "images": len(per_image), "per_image": per_image}
+        per_image.append({"name": item["name"],
+                          **_scores(sr, item["hr"], crop_border, with_niqe, lpips_model)})
+    return _summary(per_image)
+
+
+def validate_hr(dataset, crop_border=None, with_niqe=True, lpips_model=None):
+    """The ground truth scored as a method: the reference row of the test tables (PSNR inf,
+    SSIM 1, LPIPS 0; its NIQE is the naturalness that the outputs aim at).
+
+    Returns:
+        dict: as :func:`validate`.
+    """
+    crop_border = dataset.scale if crop_border is None else crop_border
+    per_image = [{"name": dataset[i]["name"],
+                  **_scores(dataset[i]["hr"], dataset[i]["hr"], crop_border, with_niqe, lpips_model)}
+                 for i in range(len(dataset))]
+    return _summary(per_image)

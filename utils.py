@@ -7,9 +7,7 @@ Conventions of the whole project (Ledig et al., 2017):
 - the VGG19 of the content loss takes ImageNet-normalised tensors.
 
 Every change of range or colour space is one named function below; nothing else converts.
-``psnr_ssim`` is the benchmark protocol (Y channel of MATLAB's rgb2ycbcr, border crop, MATLAB's
-SSIM) used by ``solver.validate``, ``test.ipynb`` and the tests that reproduce the published
-bicubic baselines.
+The metrics built on them (``psnr_ssim``, ``niqe``, ...) are in ``metrics.py``.
 """
 import os
 import random
@@ -20,7 +18,6 @@ import numpy as np
 import torch
 from easydict import EasyDict
 from PIL import Image, UnidentifiedImageError
-from skimage.metrics import structural_similarity
 from tqdm.auto import tqdm
 
 IMAGENET_MEAN = (0.485, 0.456, 0.406)  # RGB, of images in [0, 1]
@@ -228,65 +225,6 @@ def rgb_to_gray(img):
     rgb = img.astype(np.float64)
     # Integer weights in per mille: exact for equal channels.
     return (299.0 * rgb[..., 0] + 587.0 * rgb[..., 1] + 114.0 * rgb[..., 2]) / 1000.0
-
-
-# ----------------------------------------------------------------------------------------------
-# Metrics
-# ----------------------------------------------------------------------------------------------
-def psnr_ssim(sr, hr, crop_border, y_channel=True):
-    """PSNR and SSIM with the SR benchmark protocol, in float64.
-
-    Args:
-        sr (ndarray): uint8, (H, W, 3) RGB or (H, W) gray: the estimate.
-        hr (ndarray): uint8, (H, W, 3) RGB or (H, W) gray: the ground truth, same H and W.
-        crop_border (int): pixels removed from each side before scoring (the scale, 4, by
-            convention).
-        y_channel (bool): score RGB images on the Y channel of MATLAB's rgb2ycbcr (the
-            benchmark convention); if False, on all three RGB channels.
-
-    A gray ``hr`` is scored on its gray values directly (as MATLAB scripts do: the Y conversion
-    applies to RGB only), with an RGB ``sr`` reduced by :func:`rgb_to_gray`. SSIM follows Wang
-    et al.'s MATLAB code: 11x11 Gaussian window with sigma 1.5, K1 = 0.01, K2 = 0.03, L = 255,
-    population covariance.
-
-    Returns:
-        tuple: ``(psnr, ssim)`` as floats; PSNR in dB (``inf`` for identical images).
-
-    Raises:
-        ValueError: for other dtypes, mismatched shapes or a crop that leaves nothing.
-    """
-    for name, img in (("sr", sr), ("hr", hr)):
-        if img.dtype != np.uint8 or img.ndim not in (2, 3) or (img.ndim == 3 and img.shape[2] != 3):
-            raise ValueError(f"{name} must be uint8 (H, W, 3) or (H, W), "
-                             f"got {img.dtype} {img.shape}")
-    if sr.shape[:2] != hr.shape[:2]:
-        raise ValueError(f"sr and hr sizes differ: {sr.shape[:2]} vs {hr.shape[:2]}")
-    if crop_border < 0 or min(hr.shape[:2]) - 2 * crop_border < 11:
-        raise ValueError(f"a {hr.shape[0]}x{hr.shape[1]} image with crop_border {crop_border} "
-                         f"leaves less than SSIM's 11x11 window")
-
-    if hr.ndim == 2:
-        sr_f = rgb_to_gray(sr) if sr.ndim == 3 else sr.astype(np.float64)
-        hr_f = hr.astype(np.float64)
-    elif y_channel:
-        sr_f = rgb_to_y(sr) if sr.ndim == 3 else sr.astype(np.float64)
-        hr_f = rgb_to_y(hr)
-    else:
-        if sr.ndim != 3:
-            raise ValueError("y_channel=False needs an RGB sr for an RGB hr")
-        sr_f, hr_f = sr.astype(np.float64), hr.astype(np.float64)
-
-    if crop_border:
-        sr_f = sr_f[crop_border:-crop_border, crop_border:-crop_border]
-        hr_f = hr_f[crop_border:-crop_border, crop_border:-crop_border]
-
-    mse = np.mean((sr_f - hr_f) ** 2)
-    psnr = float("inf") if mse == 0 else float(10.0 * np.log10(255.0 ** 2 / mse))
-    ssim = structural_similarity(
-        sr_f, hr_f, data_range=255.0, gaussian_weights=True, sigma=1.5,
-        use_sample_covariance=False, K1=0.01, K2=0.03,
-        channel_axis=2 if sr_f.ndim == 3 else None)
-    return psnr, float(ssim)
 
 
 # ----------------------------------------------------------------------------------------------

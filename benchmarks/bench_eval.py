@@ -20,7 +20,8 @@ import solver  # noqa: E402
 from create_data_lists import create_benchmark_lists  # noqa: E402
 from datasets import SRTestDataset  # noqa: E402
 from models import SRResNet  # noqa: E402
-from utils import psnr_ssim, signed_to_uint8  # noqa: E402
+from metrics import psnr_ssim  # noqa: E402
+from utils import signed_to_uint8  # noqa: E402
 
 
 def naive_validate(generator, dataset):

@@ -24,6 +24,7 @@ from easydict import EasyDict  # noqa: E402
 from torch.utils.data import DataLoader  # noqa: E402
 
 import solver  # noqa: E402
+from config import training_config  # noqa: E402
 from create_data_lists import create_benchmark_lists, create_list, read_list, write_list  # noqa: E402
 from datasets import SRTestDataset, SRTrainDataset  # noqa: E402
 from utils import seed_everything  # noqa: E402
@@ -56,7 +57,9 @@ def main():
     config = EasyDict(
         seed=0, device="auto", scale=4, amp=None, amp_cpu=args.amp_cpu,
         channels_last=args.channels_last, betas=(0.9, 0.999),
-        generator=dict(n_blocks=16, channels=64), discriminator=dict(), vgg_weights=None,
+        # the shared preset's generator (config.py), so that train.ipynb's GAN stage can resume it
+        # (runs A, A' and D used the paper's sub-pixel upsampling, the preset's default then)
+        generator=dict(training_config("shared").generator), discriminator=dict(), vgg_weights=None,
         out_dir=str(args.out), log_every=10, val_max_images=None, tile=None,
         hr_patch=96, patches_per_image=10, batch_size=16, num_workers=0)
     stage = EasyDict(name="srresnet", mode="pretrain", iterations=10 ** 6, lr_g=1e-4,

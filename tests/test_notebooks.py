@@ -64,17 +64,22 @@ def test_test_notebook_writes_the_results(executed):
     notebooks, run = executed
     results = json.loads((run / "test_results.json").read_text())
     assert set(results) == {"Sample"}
-    assert set(results["Sample"]) == {"bicubic", "SRResNet", "SRGAN"}
-    for scores in results["Sample"].values():
-        assert scores["images"] == 4 and 0 < scores["ssim"] <= 1 and scores["psnr"] > 10
+    assert set(results["Sample"]) == {"bicubic", "SRResNet", "SRGAN", "HR"}
+    for method, scores in results["Sample"].items():
+        assert scores["images"] == 4 and 0 < scores["ssim"] <= 1 and 2 < scores["niqe"] < 30
+        assert scores["psnr"] is None if method == "HR" else scores["psnr"] > 10
+    assert results["Sample"]["HR"]["ssim"] == 1.0
     assert (run / "test_results.csv").exists() and (run / "test_results.md").exists()
-    assert "max |tiled - whole|" in text_of(notebooks["test.ipynb"])
+    assert (run / "perception_distortion.png").exists()
+    text = text_of(notebooks["test.ipynb"])
+    assert "max |tiled - whole|" in text and "NIQE" in text
 
 
 def test_super_resolution_notebook_makes_outputs_and_kit(executed):
     notebooks, run = executed
     for method in ("bicubic", "SRResNet", "SRGAN", "HR"):
         assert len(list((run / "set5_outputs" / method).glob("*.png"))) == 4
-    assert (run / "rating_kit" / "index.html").exists()
+    assert (run / "rating_kit" / "index.html").exists() and (run / "rating_kit_key.csv").exists()
+    assert not (run / "rating_kit" / "key.csv").exists()
     assert len(list((run / "rating_kit" / "images").glob("*.png"))) == 16
     assert "no scores yet" in text_of(notebooks["super_resolution.ipynb"])

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from rating import make_rating_kit, mos_table, read_scores
+from rating import key_path, make_rating_kit, mos_table, read_scores
 
 SCORE_OF = {"bicubic": 2, "SRResNet": 3, "SRGAN": 4, "HR": 5}
 
@@ -29,7 +29,8 @@ def make_outputs(tmp_path):
 def read_key(kit_dir):
     import csv
 
-    with open(kit_dir / "key.csv", newline="") as f:
+    assert not (kit_dir / "key.csv").exists()  # never inside the folder that raters serve
+    with open(key_path(kit_dir), newline="") as f:
         return list(csv.DictReader(f))
 
 
@@ -50,7 +51,7 @@ def test_mos_table_and_bad_scores(tmp_path):
     scores = tmp_path / "scores.csv"
     scores.write_text("rater,item,score\n" + "".join(
         f"a,{r['item']},{SCORE_OF[r['method']]}\n" for r in key) + f"b,{key[0]['item']},1\n")
-    table = mos_table(tmp_path / "kit" / "key.csv", [scores])
+    table = mos_table(key_path(tmp_path / "kit"), [scores])
     first = key[0]["method"]
     assert table[first]["ratings"] == 4 and table[first]["raters"] == 2
     assert table[first]["mos"] == pytest.approx((3 * SCORE_OF[first] + 1) / 4)
@@ -143,7 +144,7 @@ def test_rating_page_in_headless_chromium(tmp_path, browser, served):
     exported = export(browser, tmp_path / "downloads", "tester")
     lines = exported.read_text().splitlines()
     assert lines[0] == "rater,item,score" and len(lines) == 13
-    table = mos_table(tmp_path / "kit" / "key.csv", [exported])
+    table = mos_table(key_path(tmp_path / "kit"), [exported])
     assert {m: v["mos"] for m, v in table.items()} == {m: float(s) for m, s in SCORE_OF.items()}
     assert all(v["ratings"] == 3 and v["raters"] == 1 for v in table.values())
 

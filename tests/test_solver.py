@@ -167,7 +167,8 @@ def test_non_finite_losses_are_skipped_then_stop(tmp_path, monkeypatch):
     config = tiny_config(tmp_path)
     st = stage("pretrain", max_bad_steps=3)
     training = solver.build_training(config, st, torch.device("cpu"))
-    monkeypatch.setattr(solver, "_content_loss", lambda *a: torch.tensor(float("nan"), requires_grad=True))
+    nan = torch.tensor(float("nan"), requires_grad=True)
+    monkeypatch.setattr(training.loss, "content_loss", lambda *a: nan)
     loader = DataLoader(fixed_batches(n_batches=5, batch=1), batch_size=1)
     with pytest.raises(FloatingPointError, match="pretrain_last.pth"):
         solver.train_epoch(training, loader, config, st)
@@ -258,3 +259,77 @@ def test_interrupt_during_validation_keeps_the_epoch(tmp_path, monkeypatch):
     assert messages == [f"pretrain: interrupted at iteration 3; saved {tmp_path / 'run' / 'pretrain_last.pth'}. "
                         f"Run again to resume."]
     assert load_checkpoint(tmp_path / "run" / "pretrain_last.pth")["iteration"] == 3
+
+
+# --- the adversarial stage's remedies --------------------------------------------------------
+def test_frozen_restores_the_discriminator_after_an_exception():
+    net = torch.nn.Linear(2, 2)
+    net.bias.requires_grad_(False)
+    with pytest.raises(RuntimeError):
+        with solver.frozen(net):
+            assert not net.weight.requires_grad
+            raise RuntimeError("boom")
+    assert net.weight.requires_grad and not net.bias.requires_grad
+
+
+def test_random_translate_shifts_within_range_and_keeps_gradients():
+    torch.manual_seed(0)
+    x = torch.arange(16.0).repeat(4, 3, 16, 1).requires_grad_()
+    y = solver.random_translate(x, 3)
+    assert y.shape == x.shape and solver.random_translate(x, 0) is x
+    shift = (y[:, 0, 5, 5] - x[:, 0, 5, 5]).detach()
+    assert shift.abs().max() <= 3 and len(set(shift.tolist())) > 1  # per-image offsets
+    y.sum().backward()
+    assert x.grad is not None
+
+
+@pytest.mark.parametrize("disc, extra", [
+    (dict(arch="unet", channels=4), dict(adversarial_loss="relativistic", d_translate=2)),
+    (dict(arch="patch", channels=4, n_layers=2, spectral_norm=True, batch_norm=False), dict(ema_decay=0.9)),
+    (dict(arch="srgan", channels=4, fc_size=16, antialias=True), dict(d_steps=2)),
+])
+def test_gan_variants_train_and_keep_d_frozen_in_g_step(tmp_path, disc, extra):
+    torch.manual_seed(0)
+    config = tiny_config(tmp_path, discriminator=disc)
+    st = stage("gan", **extra)
+    training = solver.build_training(config, st, torch.device("cpu"))
+    loader = DataLoader(fixed_batches(batch=2), batch_size=2)
+    means = solver.train_epoch(training, loader, config, st)
+    assert all(np.isfinite(means[k]) for k in ("adversarial_loss", "d_real", "d_fake"))
+    assert all(p.requires_grad for p in training.discriminator.parameters())
+
+
+def test_ema_is_validated_saved_and_loaded(tmp_path):
+    torch.manual_seed(0)
+    config = tiny_config(tmp_path)
+    loader = DataLoader(fixed_batches(n_batches=2, batch=2), batch_size=2)
+    val = [{"lr": torch.rand(3, 8, 8), "hr": np.zeros((32, 32, 3), np.uint8) + 128, "name": "x"}]
+    st = stage("gan", iterations=3, ema_decay=0.5)
+    training = solver.fit(config, st, loader, val, log=lambda m: None)
+    run = tmp_path / "run"
+    assert (run / "gan_ema.pth").exists() and not (run / "gan_best.pth").exists()
+    ema = solver.inference_generator(training)
+    assert ema is training.generator_ema.module
+    assert not torch.equal(ema.tail.weight, training.generator.tail.weight)
+    for path in (run / "gan_last.pth", run / "gan_ema.pth"):
+        assert torch.equal(solver.load_generator(path).tail.weight, ema.tail.weight)
+    trained = solver.load_generator(run / "gan_last.pth", weights="trained")
+    assert torch.equal(trained.tail.weight, training.generator.tail.weight)
+    assert "val_niqe" in training.history[-1]  # NaN here: 32x32 is below NIQE's two blocks
+    pre = solver.fit(config, stage("pretrain", iterations=1), loader, val, log=lambda m: None)
+    with pytest.raises(ValueError, match="no moving average"):
+        solver.load_generator(run / "pretrain_last.pth", weights="ema")
+    assert pre.generator_ema is None
+
+
+def test_resume_with_ema_equals_uninterrupted(tmp_path):
+    def run(folder, stops):
+        torch.manual_seed(0)
+        config = tiny_config(folder)
+        loader = DataLoader(fixed_batches(n_batches=2, batch=2), batch_size=2)
+        for iterations in stops:
+            training = solver.fit(config, stage("gan", iterations=iterations, ema_decay=0.8,
+                                                d_translate=1), loader, None, log=lambda m: None)
+        return solver.inference_generator(training).tail.weight
+
+    assert torch.equal(run(tmp_path / "a", [4]), run(tmp_path / "b", [2, 4]))

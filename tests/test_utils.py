@@ -5,7 +5,8 @@ import torch
 from PIL import Image
 
 from imresize import imresize
-from utils import (ImageReadError, mod_crop, psnr_ssim, read_image, rgb_to_gray, rgb_to_y,
+from metrics import psnr_ssim
+from utils import (ImageReadError, mod_crop, read_image, rgb_to_gray, rgb_to_y,
                    signed_to_uint8, signed_to_unit, uint8_to_signed, uint8_to_unit,
                    unit_to_imagenet, unit_to_signed, unit_to_uint8)
 

@@ -1,0 +1,197 @@
+"""Ablation for the report: remedies of the adversarial stage, one change at a time.
+
+Each variant is a config override of ``config.training_config(preset)`` (the preset's GAN stage
+as it is, plus one change, or a combination). Every variant starts from the same pretrained
+SRResNet of its generator architecture (trained once by this script with the preset's
+pretraining stage, in ``<runs>/pretrain_<arch>``), runs ``--iterations`` GAN iterations with the
+given seed, and is scored on the preset's validation images: PSNR and SSIM (benchmark protocol),
+NIQE (crop 4), the grid measure ``metrics.grid_pattern`` (crop 4), the mean D(HR) and
+D(G(LR)) of the last logged window, and a zoomed crop of the first validation image saved to
+``<runs>/<variant>_s<seed>/crop.png``. One JSON line per run is appended to ``--results``.
+
+    .venv/bin/python report/gan_ablation.py --variants baseline relativistic --seeds 0
+"""
+import argparse
+import json
+import shutil
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
+from PIL import Image  # noqa: E402
+from torch.utils.data import DataLoader  # noqa: E402
+
+import create_data_lists as cdl  # noqa: E402
+import solver  # noqa: E402
+from config import training_config  # noqa: E402
+from datasets import SRTestDataset, SRTrainDataset  # noqa: E402
+from metrics import grid_pattern, niqe, psnr_ssim  # noqa: E402
+from utils import merge_config, seed_everything, signed_to_uint8  # noqa: E402
+
+RESIZE = {"generator": {"upsampler": "resize"}}
+SN_NO_BN = {"discriminator": {"spectral_norm": True, "batch_norm": False}}
+UNET = {"discriminator": {"arch": "unet", "channels": 16}}
+PATCH = {"discriminator": {"arch": "patch", "channels": 16, "spectral_norm": True, "batch_norm": False}}
+
+
+def gan(**values):
+    return {"stages": {"srgan": values}}
+
+
+# name: override of the preset (one change against "baseline", or a named combination)
+VARIANTS = {
+    "srresnet": {},  # names starting with "srresnet": the pretrained generator, no GAN stage
+    "srresnet_resize": RESIZE,
+    "baseline": {},
+    "relativistic": gan(adversarial_loss="relativistic"),
+    "sn_d": SN_NO_BN,
+    "sn_bn_d": {"discriminator": {"spectral_norm": True}},
+    "lr_d_1e-5": gan(lr_d=1e-5),
+    "antialias_d": {"discriminator": {"antialias": True}},
+    "translate_3": gan(d_translate=3),
+    "ema": gan(ema_decay=0.999),
+    "patch_d": PATCH,
+    "unet_d": UNET,
+    "icnr": {"generator": {"icnr": True}},
+    "resize_conv": RESIZE,
+    "adv_7e-3": gan(adversarial_weight=7e-3),
+    # the issue's lead: resize-conv + SN D without BN + translation, adversarial weight 7e-3
+    "lead": merge_config(RESIZE, SN_NO_BN, gan(d_translate=3, adversarial_weight=7e-3)),
+    "lead_ema": merge_config(RESIZE, SN_NO_BN, gan(d_translate=3, adversarial_weight=7e-3,
+                                                   ema_decay=0.999)),
+    "unet_recipe": merge_config(RESIZE, UNET, gan(adversarial_loss="relativistic", d_translate=3,
+                                                  adversarial_weight=5e-3, ema_decay=0.999)),
+    "unet_recipe_l1": merge_config(RESIZE, UNET, gan(adversarial_loss="relativistic", d_translate=3,
+                                                     content_loss="l1", adversarial_weight=5e-3,
+                                                     ema_decay=0.999)),
+    "patch_recipe": merge_config(RESIZE, PATCH, gan(adversarial_loss="relativistic", d_translate=3,
+                                                    adversarial_weight=5e-3, ema_decay=0.999)),
+    # stronger adversarial weights, once the grid is kept away by resize-conv + translation + EMA
+    "patch_recipe_adv2e-2": merge_config(RESIZE, PATCH, gan(adversarial_loss="relativistic", d_translate=3,
+                                                            adversarial_weight=2e-2, ema_decay=0.999)),
+    "patch_recipe_adv5e-2": merge_config(RESIZE, PATCH, gan(adversarial_loss="relativistic", d_translate=3,
+                                                            adversarial_weight=5e-2, ema_decay=0.999)),
+    "lead_ema_adv2e-2": merge_config(RESIZE, SN_NO_BN, gan(d_translate=3, adversarial_weight=2e-2,
+                                                           ema_decay=0.999)),
+    # the content loss at LR resolution only (losses.py, "lr_mse"), with the grid remedies
+    "lrc_lead_ema": merge_config(RESIZE, SN_NO_BN, gan(d_translate=3, adversarial_weight=5e-3,
+                                                       ema_decay=0.999, content_loss="lr_mse")),
+    "lrc_lead_ema_adv2e-2": merge_config(RESIZE, SN_NO_BN, gan(d_translate=3, adversarial_weight=2e-2,
+                                                               ema_decay=0.999, content_loss="lr_mse")),
+    "lrc_patch_recipe": merge_config(RESIZE, PATCH, gan(adversarial_loss="relativistic", d_translate=3,
+                                                        adversarial_weight=5e-3, ema_decay=0.999,
+                                                        content_loss="lr_mse")),
+    "resize_ema": merge_config(RESIZE, gan(ema_decay=0.999)),
+    "resize_ema_translate": merge_config(RESIZE, gan(ema_decay=0.999, d_translate=3)),
+}
+
+
+def pretrained(config, runs, log):
+    """The pretrained SRResNet checkpoint for ``config.generator`` (trained here once)."""
+    arch = "_".join(f"{k}-{v}" for k, v in sorted(config.generator.items()))
+    out_dir = runs / f"pretrain_{arch}"
+    best = out_dir / "srresnet_best.pth"
+    if not best.exists():
+        seed_everything(config.seed)
+        pre_config = merge_config(config, {"out_dir": str(out_dir)})
+        solver.fit(pre_config, pre_config.stages.srresnet, loader(pre_config), val_set(pre_config), log=log)
+    return best
+
+
+def loader(config):
+    train_set = SRTrainDataset(config.train_list, config.scale, config.hr_patch, config.patches_per_image)
+    return DataLoader(train_set, batch_size=config.batch_size, shuffle=True, drop_last=True)
+
+
+def val_set(config):
+    return SRTestDataset(config.val_list, config.scale)
+
+
+def evaluate(generator, dataset, crop):
+    """Mean PSNR, SSIM, NIQE and grid measure of ``generator`` on ``dataset``; a zoomed crop
+    (top, left, size as fractions) of the first image."""
+    scores, crop_img = [], None
+    generator.eval()
+    for index in range(len(dataset)):
+        item = dataset[index]
+        sr = signed_to_uint8(solver.super_resolve(generator, item["lr"].unsqueeze(0))[0])
+        psnr, ssim = psnr_ssim(sr, item["hr"], 4)
+        scores.append((psnr, ssim, niqe(sr, 4), grid_pattern(sr, 4, 4)))
+        if index == 0:
+            h, w = sr.shape[:2]
+            y0, x0, side = int(crop[0] * h), int(crop[1] * w), int(crop[2] * min(h, w))
+            crop_img = sr[y0:y0 + side, x0:x0 + side]
+    means = np.mean(scores, axis=0)
+    return dict(zip(("psnr", "ssim", "niqe", "grid"), map(float, means))), crop_img
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--preset", default="sample")
+    parser.add_argument("--variants", nargs="+", default=list(VARIANTS), choices=list(VARIANTS))
+    parser.add_argument("--seeds", nargs="+", type=int, default=[0])
+    parser.add_argument("--iterations", type=int, default=1500, help="GAN iterations")
+    parser.add_argument("--config", default="{}", help="JSON override for every run")
+    parser.add_argument("--runs", type=Path, default=ROOT / "runs" / "gan_ablation")
+    parser.add_argument("--results", type=Path, default=ROOT / "report" / "gan_ablation.jsonl")
+    parser.add_argument("--crop", type=float, nargs=3, default=(0.35, 0.35, 0.25))
+    parser.add_argument("--threads", type=int, default=None)
+    args = parser.parse_args()
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    quiet = lambda message: None  # noqa: E731
+    base = training_config(args.preset, {"device": "cpu", "log_every": 50}, json.loads(args.config))
+    if args.preset == "sample" and not Path(base.train_list).exists():
+        cdl.build_sample_dataset(Path(base.train_list).parent, base.scale)
+
+    for seed in args.seeds:
+        for name in args.variants:
+            out_dir = args.runs / f"{args.preset}_{name}_s{seed}"
+            config = training_config(args.preset, {"device": "cpu", "log_every": 50, "seed": seed},
+                                     json.loads(args.config), VARIANTS[name],
+                                     gan(iterations=args.iterations, time_budget=None),
+                                     {"out_dir": str(out_dir)})
+            source = pretrained(merge_config(config, {"seed": 0}), args.runs, quiet)
+            shutil.rmtree(out_dir, ignore_errors=True)
+            out_dir.mkdir(parents=True)
+            shutil.copyfile(source, out_dir / "srresnet_best.pth")
+            seed_everything(seed)
+            started = time.perf_counter()
+            if name.startswith("srresnet"):  # the reference: the pretrained generator itself
+                generator, iterations = solver.load_generator(source), 0
+                window = {"d_real": float("nan"), "d_fake": float("nan")}
+            else:
+                training = solver.fit(config, config.stages.srgan, loader(config), val_set(config),
+                                      log=quiet)
+                generator, iterations = solver.inference_generator(training), training.iteration
+                window = solver_last_window(out_dir / "srgan_iterations.csv")
+            seconds = time.perf_counter() - started
+            scores, crop = evaluate(generator, val_set(config), args.crop)
+            Image.fromarray(crop).save(out_dir / "crop.png")
+            row = {"preset": args.preset, "variant": name, "seed": seed, "iterations": iterations,
+                   "seconds": round(seconds, 1), **scores, "d_real": window["d_real"],
+                   "d_fake": window["d_fake"], "d_relativistic": True, "override": VARIANTS[name],
+                   "command": "report/gan_ablation.py " + " ".join(sys.argv[1:])}
+            with open(args.results, "a") as f:
+                f.write(json.dumps(row) + "\n")
+            print(f"{args.preset} {name} seed {seed}: PSNR {scores['psnr']:.2f}, SSIM {scores['ssim']:.4f}, "
+                  f"NIQE {scores['niqe']:.2f}, grid {scores['grid']:.2f}, D(HR) {window['d_real']:.2f}, "
+                  f"D(G(LR)) {window['d_fake']:.2f}, {seconds:.0f} s", flush=True)
+
+
+def solver_last_window(path):
+    """The last row of a ``<stage>_iterations.csv`` log, as floats."""
+    import csv
+
+    with open(path, newline="") as f:
+        rows = list(csv.DictReader(f))
+    return {k: float(v) for k, v in rows[-1].items()}
+
+
+if __name__ == "__main__":
+    main()
