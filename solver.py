@@ -570,13 +570,17 @@ def fit(config, stage, train_loader, val_dataset=None, log=print):
     training = build_training(config, stage, device)
     last = out_dir / f"{stage.name}_last.pth"
     if last.exists():
-        restore(training, load_checkpoint(last, map_location=device))
+        checkpoint = load_checkpoint(last, map_location=device)
+        _check_same_networks(checkpoint, config, last,
+                             ("generator", "discriminator") if stage.mode == "gan" else ("generator",))
+        restore(training, checkpoint)
         log(f"{stage.name}: resumed from {last} at iteration {training.iteration}")
     elif stage.get("init_from"):
         source = out_dir / f"{stage.init_from}_best.pth"
         source = source if source.exists() else out_dir / f"{stage.init_from}_last.pth"
-        load_weights(training.generator, load_checkpoint(source, map_location=device)["generator"],
-                     what=f"generator of {source}")
+        checkpoint = load_checkpoint(source, map_location=device)
+        _check_same_networks(checkpoint, config, source, ("generator",))
+        load_weights(training.generator, checkpoint["generator"], what=f"generator of {source}")
         log(f"{stage.name}: generator initialised from {source}")
 
     if stage.get("epochs"):  # the assignment's unit: every training image x its patches
@@ -601,6 +605,20 @@ def fit(config, stage, train_loader, val_dataset=None, log=print):
                 f"Run again to resume.")
             raise
     return training
+
+
+def _check_same_networks(checkpoint, config, path, keys):
+    """Raise ``ValueError`` when ``path`` was trained with other ``config.generator`` (or
+    ``discriminator``) arguments than this run's: e.g. a ``runs/sample`` folder of an older
+    version of the sample preset. Checkpoints without a config pass (their weights are still
+    checked key by key when loaded)."""
+    saved = checkpoint.get("config") or {}
+    for key in keys:
+        if key in saved and dict(saved[key]) != dict(config[key]):
+            raise ValueError(
+                f"{path} was trained with {key}={dict(saved[key])}, but this run's config has "
+                f"{key}={dict(config[key])}. Use another out_dir for the new networks (or move "
+                f"{Path(path).parent} away), or set config.{key} back to the checkpoint's.")
 
 
 def _end_epoch(training, config, stage, means, started, val_dataset, device):

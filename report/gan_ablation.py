@@ -1,7 +1,7 @@
 """Ablation for the report: remedies of the adversarial stage, one change at a time.
 
-Each variant is a config override of ``config.training_config(preset)`` (the preset's GAN stage
-as it is, plus one change, or a combination). Every variant starts from the same pretrained
+Each variant is a config override of ``config.training_config(preset)`` with ``BASE`` (the
+preset with the paper's sub-pixel generator and GAN stage), plus one change, or a combination. Every variant starts from the same pretrained
 SRResNet of its generator architecture (trained once by this script with the preset's
 pretraining stage, in ``<runs>/pretrain_<arch>``), runs ``--iterations`` GAN iterations with the
 given seed, and is scored on the preset's validation images: PSNR and SSIM (benchmark protocol),
@@ -33,6 +33,9 @@ from datasets import SRTestDataset, SRTrainDataset  # noqa: E402
 from metrics import grid_pattern, niqe, psnr_ssim  # noqa: E402
 from utils import merge_config, seed_everything, signed_to_uint8  # noqa: E402
 
+# Every variant is relative to BASE: the preset with the paper's sub-pixel upsampling and GAN
+# stage (the sample preset as it was before this ablation chose resize-convolution).
+BASE = {"generator": {"upsampler": "subpixel"}}
 RESIZE = {"generator": {"upsampler": "resize"}}
 SN_NO_BN = {"discriminator": {"spectral_norm": True, "batch_norm": False}}
 UNET = {"discriminator": {"arch": "unet", "channels": 16}}
@@ -87,6 +90,9 @@ VARIANTS = {
                                                         adversarial_weight=5e-3, ema_decay=0.999,
                                                         content_loss="lr_mse")),
     "resize_ema": merge_config(RESIZE, gan(ema_decay=0.999)),
+    "resize_antialias": merge_config(RESIZE, {"discriminator": {"antialias": True}}),
+    "resize_sn_bn_d": merge_config(RESIZE, {"discriminator": {"spectral_norm": True}}),
+    "resize_patch_d": merge_config(RESIZE, PATCH),
     "resize_ema_translate": merge_config(RESIZE, gan(ema_decay=0.999, d_translate=3)),
 }
 
@@ -153,7 +159,7 @@ def main():
         for name in args.variants:
             out_dir = args.runs / f"{args.preset}_{name}_s{seed}"
             config = training_config(args.preset, {"device": "cpu", "log_every": 50, "seed": seed},
-                                     json.loads(args.config), VARIANTS[name],
+                                     json.loads(args.config), BASE, VARIANTS[name],
                                      gan(iterations=args.iterations, time_budget=None),
                                      {"out_dir": str(out_dir)})
             source = pretrained(merge_config(config, {"seed": 0}), args.runs, quiet)

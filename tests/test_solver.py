@@ -333,3 +333,14 @@ def test_resume_with_ema_equals_uninterrupted(tmp_path):
         return solver.inference_generator(training).tail.weight
 
     assert torch.equal(run(tmp_path / "a", [4]), run(tmp_path / "b", [2, 4]))
+
+
+def test_resuming_with_other_networks_names_both_configs(tmp_path):
+    config = tiny_config(tmp_path)
+    loader = DataLoader(fixed_batches(n_batches=1, batch=2), batch_size=2)
+    solver.fit(config, stage("pretrain", iterations=1), loader, None, log=lambda m: None)
+    resized = tiny_config(tmp_path, generator=dict(n_blocks=2, channels=8, upsampler="resize"))
+    with pytest.raises(ValueError, match=r"pretrain_last\.pth was trained with generator=.*upsampler.*out_dir"):
+        solver.fit(resized, stage("pretrain", iterations=2), loader, None, log=lambda m: None)
+    with pytest.raises(ValueError, match=r"pretrain_last\.pth was trained with generator="):  # no val: no _best
+        solver.fit(resized, stage("gan", iterations=1, init_from="pretrain"), loader, None, log=lambda m: None)
