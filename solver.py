@@ -26,6 +26,7 @@ convolution or ICNR in the generator (see ``models``); report/README.md measures
 """
 import contextlib
 import csv
+import inspect
 import math
 import time
 import warnings
@@ -40,7 +41,7 @@ from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 
 from losses import GeneratorLoss, discriminator_loss, discriminator_outputs, needs_real_logits
 from metrics import lpips_distance, niqe, psnr_ssim
-from models import SRResNet, TruncatedVGG19, build_discriminator, load_weights
+from models import DISCRIMINATORS, SRResNet, TruncatedVGG19, build_discriminator, load_weights
 from utils import load_checkpoint, progress_bar, save_checkpoint, signed_to_uint8, to_plain
 
 
@@ -614,11 +615,23 @@ def _check_same_networks(checkpoint, config, path, keys):
     checked key by key when loaded)."""
     saved = checkpoint.get("config") or {}
     for key in keys:
-        if key in saved and dict(saved[key]) != dict(config[key]):
+        if key in saved and _full_kwargs(key, saved[key]) != _full_kwargs(key, config[key]):
             raise ValueError(
                 f"{path} was trained with {key}={dict(saved[key])}, but this run's config has "
                 f"{key}={dict(config[key])}. Use another out_dir for the new networks (or move "
                 f"{Path(path).parent} away), or set config.{key} back to the checkpoint's.")
+
+
+def _full_kwargs(key, kwargs):
+    """A network's arguments with its constructor's defaults filled in (an argument written out
+    at its default value and one left out build the same network)."""
+    kwargs = dict(kwargs)
+    network = SRResNet if key == "generator" else DISCRIMINATORS.get(kwargs.pop("arch", "srgan"))
+    if network is None:
+        return kwargs
+    defaults = {name: p.default for name, p in inspect.signature(network).parameters.items()
+                if p.default is not inspect.Parameter.empty}
+    return {**defaults, **kwargs}
 
 
 def _end_epoch(training, config, stage, means, started, val_dataset, device):

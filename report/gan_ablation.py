@@ -12,6 +12,7 @@ D(G(LR)) of the last logged window, and a zoomed crop of the first validation im
     .venv/bin/python report/gan_ablation.py --variants baseline relativistic --seeds 0
 """
 import argparse
+import inspect
 import json
 import shutil
 import sys
@@ -31,6 +32,7 @@ import solver  # noqa: E402
 from config import training_config  # noqa: E402
 from datasets import SRTestDataset, SRTrainDataset  # noqa: E402
 from metrics import grid_pattern, niqe, psnr_ssim  # noqa: E402
+from models import SRResNet  # noqa: E402
 from utils import merge_config, seed_everything, signed_to_uint8  # noqa: E402
 
 # Every variant is relative to BASE: the preset with the paper's sub-pixel upsampling and GAN
@@ -98,8 +100,11 @@ VARIANTS = {
 
 
 def pretrained(config, runs, log):
-    """The pretrained SRResNet checkpoint for ``config.generator`` (trained here once)."""
-    arch = "_".join(f"{k}-{v}" for k, v in sorted(config.generator.items()))
+    """The pretrained SRResNet checkpoint for ``config.generator`` (trained here once, in a folder
+    named by the arguments that differ from SRResNet's defaults). Not safe for two processes
+    that need the same new folder at once: run the ``srresnet*`` variants first."""
+    defaults = {k: v.default for k, v in inspect.signature(SRResNet).parameters.items()}
+    arch = "_".join(f"{k}-{v}" for k, v in sorted(config.generator.items()) if defaults.get(k) != v)
     out_dir = runs / f"pretrain_{arch}"
     best = out_dir / "srresnet_best.pth"
     if not best.exists():

@@ -344,3 +344,14 @@ def test_resuming_with_other_networks_names_both_configs(tmp_path):
         solver.fit(resized, stage("pretrain", iterations=2), loader, None, log=lambda m: None)
     with pytest.raises(ValueError, match=r"pretrain_last\.pth was trained with generator="):  # no val: no _best
         solver.fit(resized, stage("gan", iterations=1, init_from="pretrain"), loader, None, log=lambda m: None)
+
+
+def test_arguments_at_their_default_value_are_the_same_network(tmp_path):
+    config = tiny_config(tmp_path)
+    loader = DataLoader(fixed_batches(n_batches=1, batch=2), batch_size=2)
+    solver.fit(config, stage("pretrain", iterations=1), loader, None, log=lambda m: None)
+    explicit = tiny_config(tmp_path, generator=dict(n_blocks=2, channels=8, upsampler="subpixel"),
+                           discriminator=dict(arch="srgan", channels=4, fc_size=16, batch_norm=True))
+    training = solver.fit(explicit, stage("gan", iterations=1, init_from="pretrain"), loader, None,
+                          log=lambda m: None)
+    assert training.iteration == 1
