@@ -399,9 +399,11 @@ def _gan_step(training, lr_imgs, hr_imgs, stage, amp_dtype):
     # D frozen: the generator's loss flows through D to G, but D's weights get no gradient.
     with frozen(training.discriminator), autocast:
         fake_logits_g = discriminator(random_translate(sr_imgs, shift))
-        # The relativistic loss compares with D(HR), a constant for the generator.
-        real_logits_g = (discriminator(random_translate(hr_imgs, shift)).detach()
-                         if needs_real_logits(kind) else None)
+        # The relativistic loss compares with D(HR), a constant for the generator: no graph.
+        real_logits_g = None
+        if needs_real_logits(kind):
+            with torch.no_grad():
+                real_logits_g = discriminator(random_translate(hr_imgs, shift))
         g_loss, terms = training.loss(sr_imgs, hr_imgs, fake_logits_g, real_logits_g)
         optimizer_g.zero_grad(set_to_none=True)
         if not torch.isfinite(g_loss):
