@@ -1,18 +1,30 @@
-"""The training config: every default (the paper's SRGAN) and every preset, in one place.
+"""Every config of the project, in one place: training (defaults and presets) and testing.
 
-``train.ipynb``'s first cell, the report's scripts and the tests call :func:`training_config`;
-a preset is a dict of the values it changes. Pick one without editing anything with the
-``SRGAN_PRESET`` environment variable, and override any value with ``SRGAN_CONFIG`` (JSON,
-deep-merged). A key that the defaults do not have is an error naming it (a typo is never
-silently ignored); only ``generator`` and ``discriminator`` are open, their keys being the
-networks' keyword arguments (checked when the networks are built). An override that names
-another ``discriminator.arch`` replaces the discriminator's kwargs instead of merging them.
+``train.ipynb``'s first cell, ``train``-side report scripts, the benchmarks and the tests call
+:func:`training_config`; ``test.ipynb`` and ``super_resolution.ipynb`` call
+:func:`test_config`. A preset is a dict of the values it changes. Pick one without editing
+anything with the ``SRGAN_PRESET`` environment variable, and override any value with
+``SRGAN_CONFIG`` (JSON, deep-merged). A key that the defaults do not have is an error naming it
+(a typo is never silently ignored); only ``generator`` and ``discriminator`` are open, their
+keys being the networks' keyword arguments (checked when the networks are built). An override
+that names another ``arch`` replaces the network's kwargs instead of merging them.
+
+Three model families, each a dict below merged into a data preset:
+
+| model | generator (``archs``) | stage ``pretrain`` | stage ``gan`` |
+|---|---|---|---|
+| SRGAN (the defaults) | ``srresnet`` | ``srresnet``: pixel MSE | ``srgan``: VGG54 + 1e-3 adversarial |
+| ``ESRGAN`` | ``rrdbnet`` | ``rrdbnet``: pixel L1 | ``esrgan``: VGG54 before ReLU (L1) + L1 + RaGAN |
+| ``SRCNN`` | ``srcnn`` | ``srcnn``: pixel MSE | none |
 
 | preset | data | schedule |
 |---|---|---|
-| ``sample`` | scikit-image's photographs (no download) | a small generator, minutes on 2 CPU cores |
-| ``shared`` | ``../shared/data``: T91 + BSD200; Set5 to validate | the paper's networks, wall-time budgets |
-| ``paper`` | DIV2K lists in ``data/lists/`` | the paper's: 10^6 + 2 x 10^5 iterations on a GPU |
+| ``sample``, ``sample_srcnn``, ``sample_esrgan`` | scikit-image's photographs (no download) | minutes on 2 CPU cores, small networks |
+| ``shared``, ``shared_srcnn``, ``shared_esrgan`` | ``../shared/data``: T91 + BSD200; Set5 to validate | wall-time budgets on a CPU |
+| ``paper``, ``srcnn``, ``esrgan`` | DIV2K lists in ``data/lists/`` | the papers', on a GPU |
+
+A stage's ``name`` prefixes its files, so every family of one data preset shares its
+``out_dir`` (``runs/sample``, ``runs/shared``, ``runs/paper``), where ``test.ipynb`` finds them.
 """
 import copy
 
@@ -23,7 +35,7 @@ DEFAULTS = dict(
     preset="paper",
     seed=0,
     device="auto",                      # 'auto': CUDA if available, else CPU
-    scale=4,
+    scale=4,                            # one of utils.SCALES
     # data: CSV lists written by create_data_lists.py
     train_list="data/lists/DIV2K_train.csv",
     val_list="data/lists/Set5.csv",
@@ -31,8 +43,8 @@ DEFAULTS = dict(
     patches_per_image=100,              # random patches per image per epoch
     batch_size=16,
     num_workers=0,
-    # networks: models.SRResNet kwargs; models.build_discriminator kwargs ("arch" + kwargs)
-    generator=dict(n_blocks=16, channels=64),
+    # networks: archs.build_generator / build_discriminator ("arch" + its kwargs)
+    generator=dict(arch="srresnet", n_blocks=16, channels=64),
     discriminator=dict(arch="srgan", channels=64, fc_size=1024),
     vgg_weights="IMAGENET1K_V1",        # or the path of a vgg19-dcbb9e9d.pth file
     betas=(0.9, 0.999),
@@ -47,51 +59,116 @@ DEFAULTS = dict(
     val_max_images=None,
     log_every=10,
     out_dir="runs/paper",
+    # the SRCNN baseline that train.ipynb's last section trains (preset None: none), on this
+    # run's data, device and out_dir (srcnn_config); iterations: that preset's, or this many
+    srcnn=dict(preset=None, iterations=None),
     stages=dict(
-        srresnet=dict(name="srresnet", mode="pretrain", iterations=10**6, epochs=None, lr_g=1e-4,
+        # stage 1, PSNR-oriented: the generator alone on a pixel loss
+        pretrain=dict(name="srresnet", mode="pretrain", iterations=10**6, epochs=None, lr_g=1e-4,
                       milestones=[], gamma=0.1, content_loss="mse", content_weight=1.0,
                       ema_decay=None, init_from=None, time_budget=None, max_bad_steps=10),
-        srgan=dict(name="srgan", mode="gan", init_from="srresnet", iterations=2 * 10**5,
-                   epochs=None, lr_g=1e-4, lr_d=1e-4, milestones=[10**5], gamma=0.1,
-                   content_loss="vgg",          # 'mse' | 'l1' | 'vgg' | 'lr_mse' (losses.py)
-                   content_weight=1.0, vgg_i=5, vgg_j=4,
-                   vgg_loss_scale=1 / 12.75,
-                   adversarial_loss="vanilla",  # or "relativistic" (ESRGAN)
-                   adversarial_weight=1e-3,
-                   d_steps=1,                   # D updates per G update
-                   label_smoothing=0.0,         # one-sided: real label 1 - this
-                   d_translate=0,               # random +-px shift of every D input
-                   ema_decay=None,              # e.g. 0.999: moving average of G's weights
-                   time_budget=None, max_bad_steps=10),
+        # stage 2, adversarial: initialised from stage 1 (iterations=0: no GAN stage)
+        gan=dict(name="srgan", mode="gan", init_from="srresnet", iterations=2 * 10**5,
+                 epochs=None, lr_g=1e-4, lr_d=1e-4, milestones=[10**5], gamma=0.1,
+                 content_loss="vgg",          # 'mse' | 'l1' | 'vgg' | 'lr_mse' (losses.py)
+                 content_weight=1.0, vgg_i=5, vgg_j=4,
+                 vgg_loss_scale=1 / 12.75,
+                 vgg_distance="mse",          # or "l1" (ESRGAN)
+                 vgg_before_activation=False,  # True: the conv output before its ReLU (ESRGAN)
+                 pixel_loss=None,             # an extra pixel term: None | 'mse' | 'l1' (ESRGAN)
+                 pixel_weight=0.0,
+                 adversarial_loss="vanilla",  # or "relativistic" (ESRGAN)
+                 adversarial_weight=1e-3,
+                 d_steps=1,                   # D updates per G update
+                 label_smoothing=0.0,         # one-sided: real label 1 - this
+                 d_translate=0,               # random +-px shift of every D input
+                 ema_decay=None,              # e.g. 0.999: moving average of G's weights
+                 time_budget=None, max_bad_steps=10),
     ),
 )
 
+# ESRGAN (Wang et al., ECCVW 2018), the paper's recipe: RRDBNet pretrained with L1 (lr 2e-4,
+# halved every 2 x 10^5 iterations), then L_percep + 5e-3 L_Ra + 1e-2 L1 with lr 1e-4 halved at
+# 50k, 100k, 200k, 300k of 400k iterations, 128x128 HR patches, batch 16. ESRGAN's L1 is on
+# [0, 1] images; this project's HR range is [-1, 1], where the same term is twice as large, so
+# its weight is 5e-3 here.
+ESRGAN = dict(
+    hr_patch=128,
+    generator=dict(arch="rrdbnet", n_blocks=23, channels=64, growth=32),
+    discriminator=dict(arch="vgg", channels=64, input_size=128),
+    stages=dict(
+        pretrain=dict(name="rrdbnet", iterations=10**6, lr_g=2e-4,
+                      milestones=[2 * 10**5, 4 * 10**5, 6 * 10**5, 8 * 10**5], gamma=0.5,
+                      content_loss="l1"),
+        gan=dict(name="esrgan", init_from="rrdbnet", iterations=4 * 10**5, lr_g=1e-4, lr_d=1e-4,
+                 milestones=[5 * 10**4, 10**5, 2 * 10**5, 3 * 10**5], gamma=0.5,
+                 content_loss="vgg", vgg_loss_scale=1.0, vgg_distance="l1",
+                 vgg_before_activation=True, pixel_loss="l1", pixel_weight=5e-3,
+                 adversarial_loss="relativistic", adversarial_weight=5e-3)),
+)
+
+# ESRGAN's GAN stage without ImageNet VGG weights (offline): L1 as the content term, the
+# relativistic adversarial loss at 5e-3, no second pixel term.
+ESRGAN_OFFLINE = dict(content_loss="l1", content_weight=1.0, pixel_loss=None, pixel_weight=0.0)
+
+# SRCNN (Dong et al., 2014): 9-1-5 with 64 and 32 channels, pixel MSE; no GAN stage. The paper
+# trains with SGD at 1e-4 for 8 x 10^8 backpropagations; Adam at 1e-3 (later works' choice)
+# gets there far sooner.
+SRCNN = dict(
+    generator=dict(arch="srcnn"),
+    stages=dict(pretrain=dict(name="srcnn", iterations=2 * 10**5, lr_g=1e-3,
+                              milestones=[10**5], gamma=0.1, content_loss="mse"),
+                gan=dict(name="srcnn_gan", iterations=0)),
+)
+
+# Minutes on a CPU: a small generator on the embedded images. No ImageNet VGG is needed: the
+# GAN stage uses the pixel-MSE content loss (the paper's SRGAN-MSE). BN-free generator (EDSR's
+# change: validation does not wait for BN statistics to settle) and a high learning rate, so
+# that it passes bicubic within minutes. Capped by iterations, not wall time, so that a busy
+# machine gets the same result, only later. Resize-convolution upsampling (nearest x2 + conv)
+# instead of sub-pixel convolutions: the one remedy that removed the grid pattern AND lowered
+# NIQE below the SRResNet's in the report's ablation (report/README.md, section 5).
+SAMPLE_DATA = dict(train_list="data/sample/sample_train.csv", val_list="data/sample/sample_test.csv",
+                   hr_patch=48, patches_per_image=100, out_dir="runs/sample")
+# ../shared/data on a CPU: the papers' networks, a wall-time budget per stage.
+SHARED_DATA = dict(train_list="runs/shared/lists/train.csv", val_list="runs/shared/lists/Set5.csv",
+                   patches_per_image=10, out_dir="runs/shared")
+
 PRESETS = {
-    # Minutes on a CPU: a small generator on the embedded images. No ImageNet VGG is needed:
-    # the GAN stage uses the pixel-MSE content loss (the paper's SRGAN-MSE).
-    # BN-free generator (EDSR's change: validation does not wait for BN statistics to settle)
-    # and a high learning rate, so that it passes bicubic within minutes. Capped by iterations,
-    # not wall time, so that a busy machine gets the same result, only later.
-    # Resize-convolution upsampling (nearest x2 + conv) instead of sub-pixel convolutions: the
-    # one remedy that removed the grid pattern AND lowered NIQE below the SRResNet's in the
-    # report's ablation (report/README.md, section 5); 1,000 GAN iterations instead of 500.
     "sample": dict(
-        train_list="data/sample/sample_train.csv", val_list="data/sample/sample_test.csv",
-        hr_patch=48, patches_per_image=100, device="auto",
+        SAMPLE_DATA, srcnn=dict(preset="sample_srcnn"),
         generator=dict(n_blocks=4, channels=32, batch_norm=False, upsampler="resize"),
         discriminator=dict(channels=16, fc_size=256),
-        stages=dict(srresnet=dict(iterations=2400, lr_g=1.5e-3, milestones=[1200], gamma=0.2),
-                    srgan=dict(iterations=1000, lr_g=1e-4, lr_d=1e-4, milestones=[],
-                               content_loss="mse"))),
-    # ../shared/data on a CPU: the paper's networks (with the sample preset's resize-
-    # convolution upsampling), a wall-time budget per stage.
+        stages=dict(pretrain=dict(iterations=2400, lr_g=1.5e-3, milestones=[1200], gamma=0.2),
+                    gan=dict(iterations=1000, lr_g=1e-4, lr_d=1e-4, milestones=[],
+                             content_loss="mse"))),
+    "sample_srcnn": merge_config(SRCNN, SAMPLE_DATA, dict(
+        stages=dict(pretrain=dict(iterations=1000, lr_g=1e-3, milestones=[])))),
+    # a small ESRGAN (6 RRDBs of 32 channels) for a few CPU minutes. Offline there is no
+    # ImageNet VGG: the GAN stage's content term is ESRGAN's L1 pixel loss (weight 1), with
+    # the relativistic adversarial loss at ESRGAN's 5e-3
+    "sample_esrgan": merge_config(ESRGAN, SAMPLE_DATA, dict(
+        generator=dict(n_blocks=6, channels=32, growth=16),
+        discriminator=dict(channels=16, input_size=64), hr_patch=64,
+        stages=dict(pretrain=dict(iterations=2400, lr_g=1e-3, milestones=[1200]),
+                    gan=dict(iterations=1000, milestones=[], **ESRGAN_OFFLINE)))),
     "shared": dict(
-        train_list="runs/shared/lists/train.csv", val_list="runs/shared/lists/Set5.csv",
-        patches_per_image=10, generator=dict(upsampler="resize"),
-        stages=dict(srresnet=dict(time_budget=3600),
-                    srgan=dict(content_loss="mse", milestones=[], time_budget=1800))),
-    # The paper on DIV2K with a GPU: 10^6 SRResNet iterations, then 10^5 + 10^5 SRGAN ones.
-    "paper": dict(num_workers=8, device="cuda"),
+        SHARED_DATA, srcnn=dict(preset="shared_srcnn"), generator=dict(upsampler="resize"),
+        stages=dict(pretrain=dict(time_budget=3600),
+                    gan=dict(content_loss="mse", milestones=[], time_budget=1800))),
+    "shared_srcnn": merge_config(SRCNN, SHARED_DATA, dict(
+        stages=dict(pretrain=dict(time_budget=600, milestones=[])))),
+    # ESRGAN at a CPU's budget: 6 RRDBs (23 in the paper; Real-ESRGAN's "6B" size) on 64x64
+    # HR patches, about the step time of the shared SRResNet; offline content loss as above
+    "shared_esrgan": merge_config(ESRGAN, SHARED_DATA, dict(
+        generator=dict(n_blocks=6), discriminator=dict(input_size=64), hr_patch=64,
+        stages=dict(pretrain=dict(time_budget=3600, milestones=[]),
+                    gan=dict(time_budget=1800, milestones=[], **ESRGAN_OFFLINE)))),
+    # The papers on DIV2K with a GPU: SRGAN's 10^6 SRResNet iterations, then 10^5 + 10^5
+    # SRGAN ones; ESRGAN's; SRCNN.
+    "paper": dict(num_workers=8, device="cuda", srcnn=dict(preset="srcnn")),
+    "esrgan": merge_config(ESRGAN, dict(num_workers=8, device="cuda", out_dir="runs/paper")),
+    "srcnn": merge_config(SRCNN, dict(num_workers=8, device="cuda", out_dir="runs/paper")),
 }
 
 OPEN_KEYS = ("generator", "discriminator")  # network kwargs: checked by the constructors
@@ -115,7 +192,7 @@ def training_config(preset="sample", *overrides):
         *overrides (dict): deep-merged in turn; nested dicts merge key by key.
 
     Returns:
-        EasyDict: the config, with ``preset`` and ``out_dir`` (``runs/<preset>``) set.
+        EasyDict: the config, with ``preset`` set.
 
     Raises:
         ValueError: for an unknown preset.
@@ -123,7 +200,7 @@ def training_config(preset="sample", *overrides):
     """
     if preset not in PRESETS:
         raise ValueError(f"preset must be one of {sorted(PRESETS)}, got {preset!r}")
-    config = merge_config(copy.deepcopy(DEFAULTS), dict(preset=preset, out_dir=f"runs/{preset}"))
+    config = merge_config(copy.deepcopy(DEFAULTS), dict(preset=preset))
     for override in (PRESETS[preset], *overrides):
         check_keys(override)
         override = dict(override or {})
@@ -131,4 +208,81 @@ def training_config(preset="sample", *overrides):
             if "arch" in override.get(key, {}) and override[key]["arch"] != config[key].get("arch"):
                 config[key] = {}
         config = merge_config(config, override)
+    return config
+
+
+# What the SRCNN baseline takes from the run that trains it (train.ipynb's last section).
+RUN_KEYS = ("seed", "device", "scale", "train_list", "val_list", "hr_patch", "patches_per_image",
+            "batch_size", "num_workers", "amp", "amp_cpu", "channels_last", "compile", "tile",
+            "val_max_images", "log_every", "out_dir")
+
+
+def srcnn_config(config):
+    """The config of ``config``'s SRCNN baseline: preset ``config.srcnn.preset`` on the data,
+    device and ``out_dir`` of ``config``; None when the run has no baseline."""
+    if not config.srcnn.preset:
+        return None
+    iterations = config.srcnn.iterations
+    return training_config(config.srcnn.preset, {key: config[key] for key in RUN_KEYS},
+                           {"stages": {"pretrain": {"iterations": iterations}}} if iterations else {})
+
+
+# ----------------------------------------------------------------------------------------------
+# Testing: test.ipynb and super_resolution.ipynb
+# ----------------------------------------------------------------------------------------------
+# The methods that the test tables score, in order, by their checkpoint in a run folder (those
+# missing are skipped): the GAN stages by their last weights (PSNR does not rank GAN outputs;
+# a stage trained with ema_decay is scored with its moving average).
+METHODS = {"SRCNN": "srcnn_best.pth", "SRResNet": "srresnet_best.pth", "SRGAN": "srgan_last.pth",
+           "RRDBNet": "rrdbnet_best.pth", "ESRGAN": "esrgan_last.pth"}
+# Network interpolation (ESRGAN, section 3.4): {label: (PSNR-oriented method, GAN method)}.
+INTERPOLATIONS = {"SRGAN": ("SRResNet", "SRGAN"), "ESRGAN": ("RRDBNet", "ESRGAN")}
+BENCHMARKS = ("Set5", "Set14", "B100", "Urban100", "DIV2K_valid")
+
+TEST_DEFAULTS = dict(
+    preset="sample",
+    device="auto",
+    scale=4,
+    out_dir="runs/sample",              # the run folder: the preset's (config.training_config)
+    checkpoints=None,                   # {method: path}; default METHODS in out_dir
+    test_lists=None,                    # {set name: CSV list}; sets whose list is missing skip
+    tile=128,                           # LR tile side (each tile gets the network's margin)
+    lpips_net="alex",                   # LPIPS backbone, or None to skip LPIPS
+    alphas=[0.0, 0.2, 0.4, 0.6, 0.8, 1.0],  # network interpolation sweep
+    rating_list="data/lists/Set5.csv",  # the images generated for human rating
+    image_index=0,                      # which image of rating_list to show
+    lr_image=None,                      # or any LR image file to super-resolve (no HR needed)
+    crop=(0.35, 0.35, 0.25),            # zoomed crop: top, left, size (fractions of the image)
+    rating_seed=0,
+    scores_glob="scores_*.csv",         # collected CSVs, in the rating kit's folder
+)
+TEST_PRESETS = {  # by run folder
+    "runs/sample": dict(test_lists={"Sample": "data/sample/sample_test.csv"},
+                        rating_list="data/sample/sample_test.csv"),
+    "runs/shared": dict(test_lists={name: f"runs/shared/lists/{name}.csv"
+                                    for name in ("Set5", "Set14", "B100")},
+                        rating_list="runs/shared/lists/Set5.csv"),
+    "runs/paper": dict(test_lists={name: f"data/lists/{name}.csv" for name in BENCHMARKS}),
+}
+
+
+def evaluation_config(preset="sample", *overrides):
+    """The config of ``test.ipynb`` and ``super_resolution.ipynb`` for a training preset: its
+    run folder, that folder's test sets, and the checkpoints of every method in it.
+
+    Raises:
+        ValueError, KeyError: as :func:`training_config` (``checkpoints`` and ``test_lists``
+        are open dicts).
+    """
+    out_dir = training_config(preset).out_dir
+    config = merge_config(copy.deepcopy(TEST_DEFAULTS), dict(preset=preset, out_dir=out_dir),
+                          TEST_PRESETS.get(out_dir, {}))
+    for override in overrides:
+        for key, value in (override or {}).items():
+            if key not in TEST_DEFAULTS:
+                raise KeyError(f"test config.{key} is not a config key; known keys: "
+                               f"{', '.join(sorted(TEST_DEFAULTS))}")
+        config = merge_config(config, override)
+    if config.checkpoints is None:
+        config.checkpoints = {method: f"{config.out_dir}/{name}" for method, name in METHODS.items()}
     return config

@@ -27,7 +27,7 @@ from pathlib import Path
 from PIL import Image
 
 from imresize import imresize
-from utils import ImageReadError, image_mode, mod_crop, read_image
+from utils import SCALES, ImageReadError, check_scale, image_mode, mod_crop, read_image
 
 IMAGE_EXTENSIONS = {".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp", ".ppm", ".pgm"}
 
@@ -176,8 +176,7 @@ def create_list(hr_dir, lr_dir, name, out_dir, scale=4, log=print):
     Raises:
         ValueError: if no usable image is found (nothing is written then).
     """
-    if scale not in (2, 3, 4, 8):
-        raise ValueError(f"scale must be 2, 3, 4 or 8, got {scale}")
+    check_scale(scale)
     hr_paths = find_images(hr_dir)
     matches = match_lr_files(hr_paths, Path(lr_dir) if lr_dir else None, scale)
     pairs, rejected, no_lr, converted = [], 0, 0, 0
@@ -294,7 +293,7 @@ def main(argv=None):
     parser.add_argument("--lr", help="folder of LR images, with --hr (default: made by imresize)")
     parser.add_argument("--name", help="list name, with --hr: writes OUT/NAME.csv")
     parser.add_argument("--out", required=True, help="output folder for the lists")
-    parser.add_argument("--scale", type=int, default=4, choices=(2, 3, 4, 8), help="SR factor")
+    parser.add_argument("--scale", type=int, default=4, choices=SCALES, help="SR factor")
     args = parser.parse_args(argv)
 
     try:

@@ -23,7 +23,7 @@ from torch.utils.data import Dataset
 
 from create_data_lists import read_list
 from imresize import imresize
-from utils import mod_crop, progress_bar, read_image, uint8_to_signed, uint8_to_unit
+from utils import check_scale, mod_crop, progress_bar, read_image, uint8_to_signed, uint8_to_unit
 
 
 def as_pairs(data_list):
@@ -77,7 +77,7 @@ class SRTrainDataset(Dataset):
     Args:
         data_list (str or Path or list): a CSV written by ``create_data_lists.py``, or a list of
             ``(hr_path, lr_path or None)`` pairs.
-        scale (int): SR factor (2, 3, 4 or 8).
+        scale (int): SR factor, one of ``utils.SCALES`` (2, 4 or 8).
         hr_patch (int): HR patch side; the LR patch side is ``hr_patch // scale``.
         patches_per_image (int): patches drawn from each image per epoch.
         augment (bool): random horizontal flip, vertical flip and transposition (together, the
@@ -92,8 +92,7 @@ class SRTrainDataset(Dataset):
 
     def __init__(self, data_list, scale=4, hr_patch=96, patches_per_image=100, augment=True,
                  cache=True, log=None):
-        if scale not in (2, 3, 4, 8):
-            raise ValueError(f"scale must be 2, 3, 4 or 8, got {scale}")
+        check_scale(scale)
         if hr_patch % scale:
             raise ValueError(f"hr_patch must be a multiple of scale {scale}, got {hr_patch}")
         if patches_per_image < 1:
@@ -171,8 +170,7 @@ class SRTestDataset(Dataset):
     """
 
     def __init__(self, data_list, scale=4):
-        if scale not in (2, 3, 4, 8):
-            raise ValueError(f"scale must be 2, 3, 4 or 8, got {scale}")
+        check_scale(scale)
         self.scale = scale
         self.pairs = as_pairs(data_list)
 

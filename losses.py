@@ -6,16 +6,19 @@ adding an entry to ``PIXEL_LOSSES`` or ``ADVERSARIAL_LOSSES``.
 
 Generator loss (Ledig et al., 2017, Sec. 2.2, and its successors)::
 
-    content_weight x content  +  adversarial_weight x adversarial
+    content_weight x content  +  pixel_weight x pixel  +  adversarial_weight x adversarial
 
 - ``content_loss``: ``"mse"`` (pixel MSE, the SRResNet's and SRGAN-MSE's), ``"l1"`` (pixel L1,
   ESRGAN's pixel term), ``"vgg"`` (``vgg_loss_scale`` x MSE between VGG19 phi_{i,j} feature
-  maps; 1 / 12.75 in the paper, to bring it to the scale of the pixel MSE) or ``"lr_mse"``
+  maps; 1 / 12.75 in the paper, to bring it to the scale of the pixel MSE; ESRGAN's: L1
+  distance, ``vgg_distance="l1"``, between maps taken before the ReLU) or ``"lr_mse"``
   (MSE between the output and HR both downscaled by MATLAB's bicubic, ``imresize_torch``: it
   pins what the LR image determines and leaves the detail above its frequencies to the
   adversarial loss, as the consistency constraints of PULSE (Menon et al., 2020) and of
   Bahat and Michaeli (2020); a pixel loss at full resolution penalises every texture that is
   not the ground truth's, pixel for pixel);
+- ``pixel_loss``: an extra pixel term beside a perceptual content loss, ``None`` (SRGAN) or
+  ``"l1"`` (ESRGAN's 1e-2 x L1);
 - ``adversarial_loss``: ``"vanilla"`` (the paper's -log D(G(LR)), non-saturating) or
   ``"relativistic"`` (ESRGAN's relativistic average GAN, Jolicoeur-Martineau 2018: D judges
   whether a real image is more realistic than the average fake one, and the generator gets
@@ -113,12 +116,14 @@ def needs_real_logits(kind):
 
 
 class GeneratorLoss(nn.Module):
-    """``content_weight`` x content + ``adversarial_weight`` x adversarial, from a stage config.
+    """``content_weight`` x content + ``pixel_weight`` x pixel + ``adversarial_weight`` x
+    adversarial, from a stage config.
 
     Args:
-        stage (dict): ``content_loss`` ('mse' | 'l1' | 'vgg'), ``content_weight`` (1.0),
-            ``vgg_loss_scale`` (1 / 12.75), and in the GAN stage ``adversarial_loss``
-            ('vanilla' | 'relativistic') and ``adversarial_weight`` (1e-3).
+        stage (dict): ``content_loss`` ('mse' | 'l1' | 'vgg' | 'lr_mse'), ``content_weight``
+            (1.0), ``vgg_loss_scale`` (1 / 12.75), ``vgg_distance`` ('mse' | 'l1'),
+            ``pixel_loss`` (None | 'mse' | 'l1') and ``pixel_weight``, and in the GAN stage
+            ``adversarial_loss`` ('vanilla' | 'relativistic') and ``adversarial_weight`` (1e-3).
         feature_net (callable): phi_{i,j} (a ``models.TruncatedVGG19``, or its compiled
             wrapper) when ``content_loss == 'vgg'``.
         scale (int): the SR factor (for ``content_loss == 'lr_mse'``).
@@ -126,7 +131,7 @@ class GeneratorLoss(nn.Module):
     Call: ``loss(sr, hr, fake_logits=None, real_logits=None)`` with images in [-1, 1] and,
     in the GAN stage, D's logits on ``sr`` (with gradient) and on ``hr`` (detached, for the
     relativistic loss). Returns ``(total, terms)``: the scalar to minimise and a dict of the
-    unweighted ``content_loss`` and ``adversarial_loss`` tensors.
+    unweighted ``content_loss`` (``pixel_loss``, ``adversarial_loss``) tensors.
     """
 
     def __init__(self, stage, feature_net=None, scale=4):
@@ -141,6 +146,12 @@ class GeneratorLoss(nn.Module):
         self.content_weight = stage.get("content_weight", 1.0)
         self.adversarial_weight = stage.get("adversarial_weight", 1e-3)
         self.vgg_loss_scale = stage.get("vgg_loss_scale", 1 / 12.75)
+        self.vgg_distance = stage.get("vgg_distance", "mse")
+        _check("vgg_distance", self.vgg_distance, PIXEL_LOSSES)
+        self.pixel = stage.get("pixel_loss")
+        if self.pixel is not None:
+            _check("pixel_loss", self.pixel, PIXEL_LOSSES)
+        self.pixel_weight = stage.get("pixel_weight", 0.0)
         self.feature_net = feature_net
 
     def content_loss(self, sr, hr):
@@ -151,11 +162,14 @@ class GeneratorLoss(nn.Module):
             return PIXEL_LOSSES[self.content](sr, hr)
         with torch.no_grad():
             hr_features = self.feature_net(hr)  # the target: no graph needed
-        return self.vgg_loss_scale * F.mse_loss(self.feature_net(sr), hr_features)
+        return self.vgg_loss_scale * PIXEL_LOSSES[self.vgg_distance](self.feature_net(sr), hr_features)
 
     def forward(self, sr, hr, fake_logits=None, real_logits=None):
         terms = {"content_loss": self.content_loss(sr, hr)}
         total = self.content_weight * terms["content_loss"]
+        if self.pixel is not None:
+            terms["pixel_loss"] = PIXEL_LOSSES[self.pixel](sr, hr)
+            total = total + self.pixel_weight * terms["pixel_loss"]
         if fake_logits is not None:
             terms["adversarial_loss"] = ADVERSARIAL_LOSSES[self.adversarial][1](fake_logits, real_logits)
             total = total + self.adversarial_weight * terms["adversarial_loss"]

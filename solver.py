@@ -1,35 +1,38 @@
-"""Training and evaluation of SRGAN: one epoch of a stage, validation, the stage loop, inference.
+"""Training: one epoch of a stage, the stage loop with its checkpoints, resumably.
 
-``train.ipynb`` makes the config (an EasyDict) and calls :func:`fit` once per stage: first
-``pretrain`` (SRResNet with pixel MSE), then ``gan`` (the SRGAN generator initialised from the
-pretrained SRResNet, trained against the discriminator). ``test.ipynb`` and
-``super_resolution.ipynb`` use :func:`super_resolve` and :func:`validate`.
+``train.ipynb`` makes the config (``config.training_config``) and calls :func:`fit` once per
+stage: first ``config.stages.pretrain`` (the generator alone on a pixel loss: SRResNet, ESRGAN's
+RRDBNet or SRCNN), then ``config.stages.gan`` (initialised from the pretrained generator,
+trained against the discriminator). The generator family is ``config.generator.arch``
+(``archs.GENERATORS``). Inference and evaluation (``super_resolve``, ``validate``,
+``load_generator``, network interpolation) live in ``inference.py``; the names are importable
+from here too.
 
-The config keys read here (see ``train.ipynb`` for a full one)::
+The config keys read here (``config.py`` has every one, with its default)::
 
     seed, device ('auto' | 'cuda' | 'cpu'), scale, amp (None | 'bf16' | 'fp16', CUDA only),
-    amp_cpu (bf16 autocast on the CPU), channels_last, compile, betas, generator (SRResNet
-    kwargs), discriminator (``arch`` of models.DISCRIMINATORS + its kwargs), vgg_weights,
-    out_dir, log_every, val_max_images, tile
+    amp_cpu (bf16 autocast on the CPU), channels_last, compile, betas, generator (``arch`` of
+    archs.GENERATORS + its kwargs), discriminator (``arch`` of archs.DISCRIMINATORS + its
+    kwargs), vgg_weights, out_dir, log_every, val_max_images, tile
     stage: name, mode ('pretrain' | 'gan'), iterations or epochs, lr_g, lr_d, milestones, gamma,
-           content_loss ('mse' | 'l1' | 'vgg'), content_weight, vgg_i, vgg_j, vgg_loss_scale,
+           content_loss ('mse' | 'l1' | 'vgg' | 'lr_mse'), content_weight, vgg_i, vgg_j,
+           vgg_loss_scale, vgg_distance, vgg_before_activation, pixel_loss, pixel_weight,
            adversarial_loss ('vanilla' | 'relativistic'), adversarial_weight, d_steps,
            label_smoothing, d_translate, ema_decay, init_from, time_budget, max_bad_steps
 
-Losses: ``losses.py`` (the paper's: pixel MSE or VGG content + 1e-3 x -log D(G(LR)); the
-discriminator minimises binary cross-entropy). The GAN stage's remedies against a
-discriminator that wins outright and a generator that answers with a grid pattern are stage
-and network options whose defaults are the paper's SRGAN: the relativistic loss, spectral
-norm, a patch or U-Net discriminator, anti-aliased D, random translation of D's inputs
-(``d_translate``), an exponential moving average of the generator (``ema_decay``), resize-
-convolution or ICNR in the generator (see ``models``); report/README.md measures them.
+Losses: ``losses.py`` (SRGAN's: pixel MSE or VGG content + 1e-3 x -log D(G(LR)); ESRGAN's:
+VGG before activation (L1) + 1e-2 x L1 + 5e-3 x relativistic; the discriminator minimises
+binary cross-entropy). The GAN stage's remedies against a discriminator that wins outright
+and a generator that answers with a grid pattern are stage and network options whose defaults
+are the paper's SRGAN: the relativistic loss, spectral norm, a patch or U-Net discriminator,
+anti-aliased D, random translation of D's inputs (``d_translate``), an exponential moving
+average of the generator (``ema_decay``), resize-convolution or ICNR in the generator (see
+``archs``); report/README.md measures them.
 """
 import contextlib
 import csv
-import inspect
 import math
 import time
-import warnings
 from pathlib import Path
 
 import torch
@@ -39,26 +42,18 @@ from easydict import EasyDict
 
 from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 
+from archs import TruncatedVGG19, build_discriminator, build_generator, full_kwargs, load_weights
+# inference and evaluation live in inference.py; imported here for fit and for the callers of
+# solver.super_resolve & co. written before the split
+from inference import (interpolate_generators, load_generator, resolve_device,  # noqa: F401
+                       super_resolve, validate, validate_bicubic, validate_hr)
 from losses import GeneratorLoss, discriminator_loss, discriminator_outputs, needs_real_logits
-from metrics import lpips_distance, niqe, psnr_ssim
-from models import DISCRIMINATORS, SRResNet, TruncatedVGG19, build_discriminator, load_weights
-from utils import load_checkpoint, progress_bar, save_checkpoint, signed_to_uint8, to_plain
+from utils import load_checkpoint, progress_bar, save_checkpoint, to_plain
 
 
 # ----------------------------------------------------------------------------------------------
 # Set-up
 # ----------------------------------------------------------------------------------------------
-def resolve_device(name="auto"):
-    """'auto' -> CUDA if available else CPU; 'cuda' without a GPU is a clear error."""
-    if name == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    device = torch.device(name)
-    if device.type == "cuda" and not torch.cuda.is_available():
-        raise RuntimeError(f"device {name!r} asked for, but torch {torch.__version__} sees no "
-                           f"CUDA GPU; set config.device = 'cpu' (or 'auto')")
-    return device
-
-
 def build_training(config, stage, device):
     """Models, optimizers and schedulers of one stage, with its counters at zero.
 
@@ -86,7 +81,8 @@ def build_training(config, stage, device):
         raise ValueError(f"stage.ema_decay must be None or in (0, 1), got {ema_decay!r}")
     amp_dtype = _amp_dtype(config, device)
     memory_format = _memory_format(config, device)
-    generator = SRResNet(scale=config.scale, **config.generator).to(device, memory_format=memory_format)
+    generator = build_generator(scale=config.scale, **config.generator).to(
+        device, memory_format=memory_format)
     optimizer_g = torch.optim.Adam(generator.parameters(), lr=stage.lr_g, betas=tuple(config.betas))
     training = EasyDict(
         generator=generator, discriminator=None, optimizer_g=optimizer_g, optimizer_d=None,
@@ -107,8 +103,10 @@ def build_training(config, stage, device):
         training.scheduler_d = torch.optim.lr_scheduler.MultiStepLR(
             training.optimizer_d, [int(m) for m in stage.milestones], stage.gamma)
     if stage.content_loss == "vgg":
-        training.content_net = TruncatedVGG19(stage.vgg_i, stage.vgg_j, weights=config.vgg_weights).to(
-            device, memory_format=memory_format)
+        training.content_net = TruncatedVGG19(
+            stage.vgg_i, stage.vgg_j, weights=config.vgg_weights,
+            before_activation=stage.get("vgg_before_activation", False),
+        ).to(device, memory_format=memory_format)
     nets = dict(generator=generator, discriminator=training.discriminator,
                 content_net=training.content_net)
     training.step_nets = EasyDict(
@@ -188,35 +186,6 @@ def restore(training, checkpoint):
     torch.set_rng_state(checkpoint["rng"]["torch"])
     if checkpoint["rng"]["cuda"] and torch.cuda.is_available():
         torch.cuda.set_rng_state_all(checkpoint["rng"]["cuda"])
-
-
-def load_generator(path, device="cpu", weights="auto", **generator_kwargs):
-    """An SRResNet in eval mode from a checkpoint of :func:`fit` (its own config decides the
-    architecture unless ``generator_kwargs`` are given).
-
-    Args:
-        path (str or Path): a ``_last``, ``_best`` or ``_ema`` checkpoint.
-        device: where to put the network.
-        weights (str): ``"auto"``: the moving average of the weights when the checkpoint has
-            one (a GAN stage with ``ema_decay``), else the trained weights; ``"ema"`` or
-            ``"trained"`` to choose.
-    """
-    checkpoint = load_checkpoint(path, map_location=device)
-    config = checkpoint.get("config", {})
-    kwargs = generator_kwargs or dict(config.get("generator", {}), scale=config.get("scale", 4))
-    generator = SRResNet(**kwargs).to(device)
-    ema = checkpoint.get("generator_ema")
-    if weights not in ("auto", "ema", "trained"):
-        raise ValueError(f"weights must be 'auto', 'ema' or 'trained', got {weights!r}")
-    if weights == "ema" and ema is None:
-        raise ValueError(f"{path} holds no moving average of the generator (train the GAN stage "
-                         f"with stage.ema_decay, e.g. 0.999)")
-    if ema is not None and weights != "trained":  # AveragedModel's keys: "module." + the net's
-        state = {k[len("module."):]: v for k, v in ema.items() if k.startswith("module.")}
-        load_weights(generator, state, what=f"moving-average generator of {path}")
-    else:
-        load_weights(generator, checkpoint["generator"], what=f"generator of {path}")
-    return generator.eval()
 
 
 # ----------------------------------------------------------------------------------------------
@@ -317,7 +286,7 @@ class _Meter:
 
 
 def _pretrain_step(training, lr_imgs, hr_imgs, amp_dtype):
-    """SRResNet: one Adam step on the content loss (pixel MSE in [-1, 1] by default).
+    """Stage 1: one Adam step of the generator on its pixel loss (MSE in [-1, 1] by default).
     None if the loss is not finite."""
     optimizer_g = training.optimizer_g
     with torch.autocast(lr_imgs.device.type, dtype=amp_dtype, enabled=amp_dtype is not None):
@@ -413,12 +382,10 @@ def _gan_step(training, lr_imgs, hr_imgs, stage, amp_dtype):
     scaler_g.update()
 
     d_real, d_fake = discriminator_outputs(kind, real_logits.float(), fake_logits.float())
-    values = torch.stack([terms["content_loss"].float(), terms["adversarial_loss"].float(),
-                          g_loss.float(), d_loss_real.float(), d_loss_fake.float(),
-                          d_real, d_fake]).tolist()  # one sync
-    keys = ("content_loss", "adversarial_loss", "g_loss", "d_loss_real", "d_loss_fake",
-            "d_real", "d_fake")
-    return dict(zip(keys, values))
+    logged = dict(terms, g_loss=g_loss, d_loss_real=d_loss_real, d_loss_fake=d_loss_fake,
+                  d_real=d_real, d_fake=d_fake)
+    values = torch.stack([v.float() for v in logged.values()]).tolist()  # one sync
+    return dict(zip(logged, values))
 
 
 def _append_csv(path, record):
@@ -429,118 +396,6 @@ def _append_csv(path, record):
         if new:
             writer.writeheader()
         writer.writerow(record)
-
-
-# ----------------------------------------------------------------------------------------------
-# Inference and validation
-# ----------------------------------------------------------------------------------------------
-RECEPTIVE_MARGIN = 40  # LR pixels: SRResNet's receptive radius (4 + 16*2 + 1 + 1 + 0.5 + 1, up)
-OOM_TILE = 128  # LR tile side used when a whole image does not fit in memory
-
-
-@torch.inference_mode()
-def super_resolve(generator, lr_imgs, tile=None, margin=RECEPTIVE_MARGIN):
-    """Super-resolve LR images, whole or in overlapping tiles.
-
-    With ``tile``, the LR image is cut into ``tile`` x ``tile`` blocks, each run with ``margin``
-    extra LR pixels of context on every side; only the block's own output is kept. With a
-    margin at least the generator's receptive radius (40 LR pixels for the default SRResNet),
-    the result equals the whole-image output up to float rounding, while memory is bounded by
-    one (tile + 2 margin)^2 input. A whole-image pass that runs out of memory falls back to
-    tiles of ``OOM_TILE`` with a warning.
-
-    Args:
-        generator (SRResNet): in eval mode.
-        lr_imgs (Tensor): (N, 3, h, w) in [0, 1], on the generator's device.
-        tile (int): LR tile side, or None for the whole image at once.
-        margin (int): LR context pixels around each tile.
-
-    Returns:
-        Tensor: (N, 3, h * scale, w * scale) in [-1, 1].
-    """
-    h, w = lr_imgs.shape[-2:]
-    if tile is None or (h <= tile and w <= tile):
-        try:
-            return generator(lr_imgs)
-        except torch.OutOfMemoryError:
-            if min(h, w) <= 2 * margin:
-                raise
-            warnings.warn(f"out of memory on a {h}x{w} LR image: falling back to tiles of "
-                          f"{OOM_TILE} LR pixels (set config.tile to choose)", stacklevel=2)
-            if lr_imgs.is_cuda:
-                torch.cuda.empty_cache()
-            tile = OOM_TILE
-    s = generator.scale
-    sr_imgs = lr_imgs.new_empty(lr_imgs.shape[0], 3, h * s, w * s)
-    for y0 in range(0, h, tile):
-        for x0 in range(0, w, tile):
-            y1, x1 = min(y0 + tile, h), min(x0 + tile, w)
-            ya, xa = max(y0 - margin, 0), max(x0 - margin, 0)
-            yb, xb = min(y1 + margin, h), min(x1 + margin, w)
-            out = generator(lr_imgs[..., ya:yb, xa:xb])  # tile plus context, (N, 3, ., .)
-            sr_imgs[..., y0 * s:y1 * s, x0 * s:x1 * s] = \
-                out[..., (y0 - ya) * s:(y1 - ya) * s, (x0 - xa) * s:(x1 - xa) * s]
-    return sr_imgs
-
-
-def validate(generator, dataset, device, crop_border=None, max_images=None, tile=None,
-             with_niqe=False, lpips_model=None):
-    """PSNR/SSIM (and NIQE) of the generator on whole test images (benchmark protocol of
-    ``metrics.psnr_ssim``; NIQE with the same border crop).
-
-    Args:
-        generator (SRResNet): the model (put in eval mode here, restored afterwards).
-        dataset (SRTestDataset): test images.
-        device (torch.device): where to run.
-        crop_border (int): border crop of the metrics; default the scale.
-        max_images (int): score only the first images (quick checks during training).
-        tile (int): LR tile side for :func:`super_resolve` (bounded memory).
-        with_niqe (bool): also NIQE (about 0.1 s per 512x512 image); images too small for it
-            (fewer than two 96x96 blocks) get None and stay out of the mean.
-        lpips_model: a ``metrics.lpips_model`` to also score LPIPS, or None.
-
-    Returns:
-        dict: ``psnr``, ``ssim`` (and ``niqe``: NaN if no image could be scored, ``lpips``)
-        means, ``images`` count and ``per_image`` list of ``{"name", "psnr", "ssim", ...}``.
-    """
-    was_training = generator.training
-    generator.eval()
-    crop_border = generator.scale if crop_border is None else crop_border
-    per_image = []
-    try:
-        for index in range(len(dataset) if max_images is None else min(max_images, len(dataset))):
-            item = dataset[index]
-            lr_imgs = item["lr"].unsqueeze(0).to(device)  # (1, 3, h, w) in [0, 1]
-            sr = signed_to_uint8(super_resolve(generator, lr_imgs, tile)[0])  # (H, W, 3) uint8
-            per_image.append({"name": item["name"],
-                              **_scores(sr, item["hr"], crop_border, with_niqe, lpips_model)})
-    finally:
-        generator.train(was_training)
-    return _summary(per_image)
-
-
-def _scores(sr, hr, crop_border, with_niqe, lpips_model=None):
-    """The per-image scores of :func:`validate`, :func:`validate_bicubic` and :func:`validate_hr`."""
-    psnr, ssim = psnr_ssim(sr, hr, crop_border)
-    scores = {"psnr": psnr, "ssim": ssim}
-    if lpips_model is not None:
-        scores["lpips"] = lpips_distance(lpips_model, sr, hr, crop_border)
-    if with_niqe:
-        try:
-            scores["niqe"] = niqe(sr, crop_border)
-        except ValueError:  # too small for NIQE's 96x96 blocks, or flat
-            scores["niqe"] = None
-    return scores
-
-
-def _summary(per_image):
-    """Means over the images of each score (None values left out), with the per-image list."""
-    summary = {"images": len(per_image), "per_image": per_image}
-    for key in ("psnr", "ssim", "niqe", "lpips"):
-        values = [r[key] for r in per_image if r.get(key) is not None]
-        if key in per_image[0]:
-            summary[key] = sum(values) / len(values) if values else math.nan
-    return summary
 
 
 # ----------------------------------------------------------------------------------------------
@@ -617,23 +472,11 @@ def _check_same_networks(checkpoint, config, path, keys):
     checked key by key when loaded)."""
     saved = checkpoint.get("config") or {}
     for key in keys:
-        if key in saved and _full_kwargs(key, saved[key]) != _full_kwargs(key, config[key]):
+        if key in saved and full_kwargs(key, saved[key]) != full_kwargs(key, config[key]):
             raise ValueError(
                 f"{path} was trained with {key}={dict(saved[key])}, but this run's config has "
                 f"{key}={dict(config[key])}. Use another out_dir for the new networks (or move "
                 f"{Path(path).parent} away), or set config.{key} back to the checkpoint's.")
-
-
-def _full_kwargs(key, kwargs):
-    """A network's arguments with its constructor's defaults filled in (an argument written out
-    at its default value and one left out build the same network)."""
-    kwargs = dict(kwargs)
-    network = SRResNet if key == "generator" else DISCRIMINATORS.get(kwargs.pop("arch", "srgan"))
-    if network is None:
-        return kwargs
-    defaults = {name: p.default for name, p in inspect.signature(network).parameters.items()
-                if p.default is not inspect.Parameter.empty}
-    return {**defaults, **kwargs}
 
 
 def _end_epoch(training, config, stage, means, started, val_dataset, device):
@@ -668,34 +511,3 @@ def _end_epoch(training, config, stage, means, started, val_dataset, device):
     return record
 
 
-def validate_bicubic(dataset, crop_border=None, with_niqe=False, lpips_model=None):
-    """PSNR/SSIM (and NIQE) of MATLAB-bicubic upsampling (``imresize``) of the LR test images:
-    the baseline.
-
-    Returns:
-        dict: as :func:`validate`.
-    """
-    from imresize import imresize
-
-    crop_border = dataset.scale if crop_border is None else crop_border
-    per_image = []
-    for index in range(len(dataset)):
-        item = dataset[index]
-        sr = imresize(item["lr_uint8"], dataset.scale)  # uint8 (H, W, 3)
-        per_image.append({"name": item["name"],
-                          **_scores(sr, item["hr"], crop_border, with_niqe, lpips_model)})
-    return _summary(per_image)
-
-
-def validate_hr(dataset, crop_border=None, with_niqe=True, lpips_model=None):
-    """The ground truth scored as a method: the reference row of the test tables (PSNR inf,
-    SSIM 1, LPIPS 0; its NIQE is the naturalness that the outputs aim at).
-
-    Returns:
-        dict: as :func:`validate`.
-    """
-    crop_border = dataset.scale if crop_border is None else crop_border
-    per_image = [{"name": dataset[i]["name"],
-                  **_scores(dataset[i]["hr"], dataset[i]["hr"], crop_border, with_niqe, lpips_model)}
-                 for i in range(len(dataset))]
-    return _summary(per_image)

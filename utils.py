@@ -20,6 +20,7 @@ from easydict import EasyDict
 from PIL import Image, UnidentifiedImageError
 from tqdm.auto import tqdm
 
+SCALES = (2, 4, 8)  # the SR factors of every network, dataset and list (x2 upsampling blocks)
 IMAGENET_MEAN = (0.485, 0.456, 0.406)  # RGB, of images in [0, 1]
 IMAGENET_STD = (0.229, 0.224, 0.225)
 GRAY_MODES = ("1", "L", "LA", "I;16", "I;16B", "I;16L", "I", "F")
@@ -227,6 +228,13 @@ def rgb_to_gray(img):
     return (299.0 * rgb[..., 0] + 587.0 * rgb[..., 1] + 114.0 * rgb[..., 2]) / 1000.0
 
 
+def check_scale(scale):
+    """Raise ``ValueError`` unless ``scale`` is one of ``SCALES``."""
+    if scale not in SCALES:
+        raise ValueError(f"scale must be one of {', '.join(map(str, SCALES))}, got {scale!r}")
+    return scale
+
+
 # ----------------------------------------------------------------------------------------------
 # Configuration, reproducibility and checkpoints
 # ----------------------------------------------------------------------------------------------
@@ -235,7 +243,7 @@ def merge_config(base, *overrides):
 
     Nested dicts merge key by key; any other value (lists included) replaces the old one.
     The notebooks use it for presets and for the JSON of the ``SRGAN_CONFIG`` environment
-    variable, e.g. ``SRGAN_CONFIG='{"stages": {"srresnet": {"iterations": 50}}}'``.
+    variable, e.g. ``SRGAN_CONFIG='{"stages": {"pretrain": {"iterations": 50}}}'``.
     """
     merged = EasyDict(base)
     for override in overrides:

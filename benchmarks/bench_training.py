@@ -17,9 +17,8 @@ import time
 from common import median_time
 
 import torch  # noqa: E402
-from easydict import EasyDict  # noqa: E402
-
 import solver  # noqa: E402
+from config import training_config  # noqa: E402
 
 
 SMALL = dict(generator=dict(n_blocks=1, channels=8), discriminator=dict(channels=8, fc_size=16))
@@ -27,14 +26,14 @@ SMALL = dict(generator=dict(n_blocks=1, channels=8), discriminator=dict(channels
 
 def step_time(mode, device, bf16, channels_last, compile, steps, repeat, batch=16, patch=96,
               small=False):
-    """Seconds per step (median), and seconds of the first (warm-up) steps that compile."""
-    networks = SMALL if small else dict(generator=dict(), discriminator=dict())
-    config = EasyDict(scale=4, amp="bf16" if bf16 else None, amp_cpu=bf16,
-                      channels_last=channels_last, compile=compile, betas=(0.9, 0.999),
-                      vgg_weights=None, log_every=10 ** 9, out_dir="/tmp/bench_training", **networks)
-    stage = EasyDict(name=mode, mode=mode, iterations=10 ** 9, lr_g=1e-4, lr_d=1e-4, milestones=[],
-                     gamma=0.1, content_loss="vgg" if mode == "gan" else "mse", vgg_i=5, vgg_j=4,
-                     adversarial_weight=1e-3, d_steps=1, label_smoothing=0.0)
+    """Seconds per step (median), and seconds of the first (warm-up) steps that compile.
+
+    The ``paper`` preset's networks and stages (config.py; random VGG weights, the paper's
+    VGG54 content loss in the GAN step), or tiny ones with ``small``."""
+    config = training_config("paper", SMALL if small else {}, dict(
+        amp="bf16" if bf16 else None, amp_cpu=bf16, channels_last=channels_last, compile=compile,
+        vgg_weights=None, log_every=10 ** 9, out_dir="/tmp/bench_training"))
+    stage = config.stages.pretrain if mode == "pretrain" else config.stages.gan
     torch.manual_seed(0)
     training = solver.build_training(config, stage, device)
     memory_format = torch.channels_last if channels_last else torch.contiguous_format

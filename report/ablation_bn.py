@@ -20,7 +20,7 @@ import matplotlib  # noqa: E402
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
-from easydict import EasyDict  # noqa: E402
+from config import training_config  # noqa: E402
 from torch.utils.data import DataLoader  # noqa: E402
 
 import solver  # noqa: E402
@@ -43,13 +43,14 @@ def main():
                "bicubic_psnr": solver.validate_bicubic(val_set)["psnr"], "variants": {}}
     for label, batch_norm in (("with BN (paper)", True), ("without BN", False)):
         seed_everything(0)
-        config = EasyDict(seed=0, device="cpu", scale=4, amp=None, channels_last=False,
-                          betas=(0.9, 0.999), generator=dict(n_blocks=4, channels=32, batch_norm=batch_norm),
-                          discriminator=dict(), vgg_weights=None, log_every=50, tile=None,
-                          val_max_images=None, out_dir=str(args.out / ("bn" if batch_norm else "no_bn")))
+        # the sample preset's networks as they were then (sub-pixel upsampling), BN on or off
+        config = training_config("sample", dict(
+            device="cpu", channels_last=False, log_every=50,
+            out_dir=str(args.out / ("bn" if batch_norm else "no_bn")),
+            generator=dict(batch_norm=batch_norm, upsampler="subpixel"),
+            stages=dict(pretrain=dict(iterations=args.iterations, lr_g=args.lr, milestones=[]))))
         shutil.rmtree(config.out_dir, ignore_errors=True)  # a fresh run, not a resumed one
-        stage = EasyDict(name="srresnet", mode="pretrain", iterations=args.iterations, lr_g=args.lr,
-                         milestones=[], gamma=0.1, content_loss="mse")
+        stage = config.stages.pretrain
         train_set = SRTrainDataset(data / "sample_train.csv", hr_patch=48, patches_per_image=100)
         loader = DataLoader(train_set, batch_size=16, shuffle=True, drop_last=True)
         training = solver.fit(config, stage, loader, val_set)

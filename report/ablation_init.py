@@ -18,7 +18,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from easydict import EasyDict  # noqa: E402
+from config import training_config  # noqa: E402
 from torch.utils.data import DataLoader  # noqa: E402
 
 import solver  # noqa: E402
@@ -45,13 +45,12 @@ def main():
         if init:  # fit() starts a stage with init_from from <out_dir>/<init_from>_last.pth
             out_dir.mkdir(parents=True)
             shutil.copyfile(pretrained, out_dir / "srresnet_last.pth")
-        config = EasyDict(seed=0, device="cpu", scale=4, amp=None, channels_last=False,
-                          betas=(0.9, 0.999), generator=dict(n_blocks=4, channels=32, batch_norm=False),
-                          discriminator=dict(channels=16, fc_size=256), vgg_weights=None,
-                          log_every=50, tile=None, val_max_images=None, out_dir=str(out_dir))
-        stage = EasyDict(name="srgan", mode="gan", iterations=args.iterations, lr_g=1e-4, lr_d=1e-4,
-                         milestones=[], gamma=0.1, content_loss="mse", adversarial_weight=1e-3,
-                         d_steps=1, label_smoothing=0.0, init_from="srresnet" if init else None)
+        # the sample preset's networks as they were then (sub-pixel upsampling, paper's GAN stage)
+        config = training_config("sample", dict(
+            device="cpu", channels_last=False, log_every=50, out_dir=str(out_dir),
+            generator=dict(upsampler="subpixel"),
+            stages=dict(gan=dict(iterations=args.iterations, init_from="srresnet" if init else None))))
+        stage = config.stages.gan
         train_set = SRTrainDataset(data / "sample_train.csv", hr_patch=48, patches_per_image=100)
         loader = DataLoader(train_set, batch_size=16, shuffle=True, drop_last=True)
         training = solver.fit(config, stage, loader, val_set)

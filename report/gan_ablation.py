@@ -39,13 +39,14 @@ from utils import merge_config, seed_everything, signed_to_uint8  # noqa: E402
 # stage (the sample preset as it was before this ablation chose resize-convolution).
 BASE = {"generator": {"upsampler": "subpixel"}}
 RESIZE = {"generator": {"upsampler": "resize"}}
+BILINEAR = {"generator": {"upsampler": "resize_bilinear"}}
 SN_NO_BN = {"discriminator": {"spectral_norm": True, "batch_norm": False}}
 UNET = {"discriminator": {"arch": "unet", "channels": 16}}
 PATCH = {"discriminator": {"arch": "patch", "channels": 16, "spectral_norm": True, "batch_norm": False}}
 
 
 def gan(**values):
-    return {"stages": {"srgan": values}}
+    return {"stages": {"gan": values}}
 
 
 # name: override of the preset (one change against "baseline", or a named combination)
@@ -96,6 +97,11 @@ VARIANTS = {
     "resize_sn_bn_d": merge_config(RESIZE, {"discriminator": {"spectral_norm": True}}),
     "resize_patch_d": merge_config(RESIZE, PATCH),
     "resize_ema_translate": merge_config(RESIZE, gan(ema_decay=0.999, d_translate=3)),
+    "resize_translate": merge_config(RESIZE, gan(d_translate=3)),
+    # bilinear instead of nearest upsampling before each conv (models.ResizeConvBlock)
+    "srresnet_bilinear": BILINEAR,
+    "resize_bilinear": BILINEAR,
+    "bilinear_translate": merge_config(BILINEAR, gan(d_translate=3)),
 }
 
 
@@ -110,7 +116,7 @@ def pretrained(config, runs, log):
     if not best.exists():
         seed_everything(config.seed)
         pre_config = merge_config(config, {"out_dir": str(out_dir)})
-        solver.fit(pre_config, pre_config.stages.srresnet, loader(pre_config), val_set(pre_config), log=log)
+        solver.fit(pre_config, pre_config.stages.pretrain, loader(pre_config), val_set(pre_config), log=log)
     return best
 
 
@@ -177,7 +183,7 @@ def main():
                 generator, iterations = solver.load_generator(source), 0
                 window = {"d_real": float("nan"), "d_fake": float("nan")}
             else:
-                training = solver.fit(config, config.stages.srgan, loader(config), val_set(config),
+                training = solver.fit(config, config.stages.gan, loader(config), val_set(config),
                                       log=quiet)
                 generator, iterations = solver.inference_generator(training), training.iteration
                 window = solver_last_window(out_dir / "srgan_iterations.csv")

@@ -20,7 +20,6 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 import torch  # noqa: E402
-from easydict import EasyDict  # noqa: E402
 from torch.utils.data import DataLoader  # noqa: E402
 
 import solver  # noqa: E402
@@ -54,16 +53,12 @@ def main():
     parser.add_argument("--channels-last", action="store_true", help="config.channels_last")
     args = parser.parse_args()
 
-    config = EasyDict(
-        seed=0, device="auto", scale=4, amp=None, amp_cpu=args.amp_cpu,
-        channels_last=args.channels_last, betas=(0.9, 0.999),
-        # the shared preset's generator (config.py), so that train.ipynb's GAN stage can resume it
-        # (runs A, A' and D used the paper's sub-pixel upsampling, the preset's default then)
-        generator=dict(training_config("shared").generator), discriminator=dict(), vgg_weights=None,
-        out_dir=str(args.out), log_every=10, val_max_images=None, tile=None,
-        hr_patch=96, patches_per_image=10, batch_size=16, num_workers=0)
-    stage = EasyDict(name="srresnet", mode="pretrain", iterations=10 ** 6, lr_g=1e-4,
-                     milestones=[], gamma=0.1, content_loss="mse", time_budget=args.minutes * 60)
+    # the shared preset (config.py): its generator, so that train.ipynb's GAN stage can resume
+    # it (runs A, A' and D used the paper's sub-pixel upsampling, the preset's default then)
+    config = training_config("shared", dict(
+        amp=None, amp_cpu=args.amp_cpu, channels_last=args.channels_last, vgg_weights=None,
+        out_dir=str(args.out), stages=dict(pretrain=dict(time_budget=args.minutes * 60))))
+    stage = config.stages.pretrain
     seed_everything(config.seed)
 
     lists = args.out / "lists"

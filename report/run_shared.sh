@@ -24,6 +24,6 @@ cp "$pretrain"/lists/train.csv "$pretrain"/lists/Set5.csv \
    "$pretrain"/lists/Set14.csv "$pretrain"/lists/B100.csv runs/shared/lists/
 iterations=$(.venv/bin/python -c "import torch; print(torch.load('runs/shared/srresnet_last.pth', weights_only=True)['iteration'])")
 export SRGAN_PRESET=shared TQDM_DISABLE=1
-export SRGAN_CONFIG="{${speed}\"stages\": {\"srresnet\": {\"iterations\": $iterations}, \"srgan\": {\"time_budget\": $((minutes * 60))}}}"
+export SRGAN_CONFIG="{${speed}\"stages\": {\"pretrain\": {\"iterations\": $iterations}, \"gan\": {\"time_budget\": $((minutes * 60))}}}"
 .venv/bin/jupyter nbconvert --to notebook --execute train.ipynb test.ipynb super_resolution.ipynb \
   --output-dir runs/shared/notebooks

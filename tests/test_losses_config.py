@@ -5,8 +5,13 @@ import pytest
 import torch
 from easydict import EasyDict
 
-from config import PRESETS, training_config
+from archs import build_discriminator, build_generator
+from config import PRESETS, srcnn_config, training_config
 from losses import GeneratorLoss, discriminator_loss, needs_real_logits
+
+
+def n_params(module):
+    return sum(p.numel() for p in module.parameters())
 
 
 def test_vanilla_losses_known_values():
@@ -50,9 +55,23 @@ def test_l1_content_loss():
 @pytest.mark.parametrize("preset", sorted(PRESETS))
 def test_presets_build_and_paper_keeps_the_paper_gan(preset):
     config = training_config(preset)
-    assert config.preset == preset and config.out_dir == f"runs/{preset}"
+    data = preset.split("_")[0] if preset.startswith(("sample", "shared")) else "paper"
+    assert config.preset == preset and config.out_dir == f"runs/{data}"
+    with torch.device("meta"):  # every preset's networks build (nothing allocated)
+        generator = build_generator(scale=config.scale, **config.generator)
+        if config.stages.gan.iterations:
+            build_discriminator(**config.discriminator)
+    assert generator.receptive_radius > 0
+    if preset == "esrgan":  # the paper's recipe
+        pre, gan = config.stages.pretrain, config.stages.gan
+        assert (pre.content_loss, pre.lr_g, pre.gamma, pre.milestones[0]) == ("l1", 2e-4, 0.5, 2e5)
+        assert (gan.content_loss, gan.vgg_before_activation, gan.vgg_distance, gan.pixel_loss,
+                gan.adversarial_loss, gan.adversarial_weight, gan.lr_g, gan.iterations,
+                gan.milestones, config.hr_patch, config.batch_size) == (
+            "vgg", True, "l1", "l1", "relativistic", 5e-3, 1e-4, 4e5, [5e4, 1e5, 2e5, 3e5], 128, 16)
+        assert n_params(generator) == 16_697_987
     if preset == "paper":
-        gan = config.stages.srgan
+        gan = config.stages.gan
         assert (gan.adversarial_loss, gan.adversarial_weight, gan.content_loss, gan.d_translate,
                 gan.ema_decay) == ("vanilla", 1e-3, "vgg", 0, None)
         assert config.discriminator == {"arch": "srgan", "channels": 64, "fc_size": 1024}
@@ -60,8 +79,8 @@ def test_presets_build_and_paper_keeps_the_paper_gan(preset):
 
 @pytest.mark.parametrize("override, name", [
     ({"batchsize": 8}, "config.batchsize"),
-    ({"stages": {"srgan": {"adversarial_wieght": 1}}}, "config.stages.srgan.adversarial_wieght"),
-    ({"stages": {"srresnet": {"d_translate": 3}}}, "config.stages.srresnet.d_translate"),
+    ({"stages": {"gan": {"adversarial_wieght": 1}}}, "config.stages.gan.adversarial_wieght"),
+    ({"stages": {"pretrain": {"d_translate": 3}}}, "config.stages.pretrain.d_translate"),
 ])
 def test_unknown_keys_are_errors_naming_the_key(override, name):
     with pytest.raises(KeyError, match=name.replace(".", r"\.")):
@@ -95,3 +114,26 @@ def test_lr_mse_ignores_what_the_downscale_removes_and_sees_the_rest():
     darker = hr - 0.2
     expected = torch.nn.functional.mse_loss(imresize_torch(darker, 0.25), imresize_torch(hr, 0.25))
     assert loss(darker, hr)[0].item() == pytest.approx(expected.item()) and expected.item() > 0.03
+
+
+def test_srcnn_baseline_shares_the_run_data_and_folder():
+    config = training_config("sample", {"out_dir": "elsewhere", "srcnn": {"iterations": 7}})
+    baseline = srcnn_config(config)
+    assert baseline.generator == {"arch": "srcnn"} and baseline.out_dir == "elsewhere"
+    assert baseline.stages.pretrain.name == "srcnn" and baseline.stages.pretrain.iterations == 7
+    assert baseline.stages.gan.iterations == 0 and baseline.train_list == config.train_list
+    assert srcnn_config(training_config("sample_esrgan")) is None
+
+
+def test_esrgan_losses_compose_with_their_weights():
+    stage = EasyDict(content_loss="vgg", vgg_loss_scale=1.0, vgg_distance="l1",
+                     pixel_loss="l1", pixel_weight=0.5, adversarial_loss="relativistic",
+                     adversarial_weight=0.25)
+    loss = GeneratorLoss(stage, feature_net=lambda x: 2 * x)
+    sr, hr = torch.zeros(1, 3, 2, 2), torch.full((1, 3, 2, 2), 0.5)
+    fake, real = torch.zeros(1), torch.zeros(1)
+    total, terms = loss(sr, hr, fake, real)
+    assert terms["content_loss"].item() == pytest.approx(1.0)  # L1 of the features 0 vs 1
+    assert terms["pixel_loss"].item() == pytest.approx(0.5)
+    assert terms["adversarial_loss"].item() == pytest.approx(math.log(2))  # both sides at 0.5
+    assert total.item() == pytest.approx(1.0 + 0.5 * 0.5 + 0.25 * math.log(2))

@@ -35,7 +35,7 @@ def test_building_blocks():
     x = torch.randn(1, 8, 6, 6)
     assert ResidualBlock(8)(x).shape == x.shape
     assert SubPixelBlock(8)(x).shape == (1, 8, 12, 12)
-    with pytest.raises(ValueError, match="scale must be 2, 4 or 8, got 3"):
+    with pytest.raises(ValueError, match="scale must be one of 2, 4, 8, got 3"):
         SRResNet(scale=3)
 
 
@@ -153,7 +153,7 @@ def test_spectral_norm_bounds_each_layer():
     assert torch.linalg.matrix_norm(weight, ord=2) == pytest.approx(1.0, abs=0.05)
     with pytest.raises(ValueError, match="discriminator arch must be one of"):
         build_discriminator("stylegan")
-    assert set(DISCRIMINATORS) == {"srgan", "patch", "unet"}
+    assert set(DISCRIMINATORS) == {"srgan", "patch", "unet", "vgg"}
 
 
 def test_blur_downsample_removes_the_grid_frequency():

@@ -22,14 +22,14 @@ def executed(tmp_path_factory):
         "train.ipynb": {
             "out_dir": str(run), "train_list": str(data / "sample_train.csv"),
             "val_list": str(data / "sample_test.csv"), "patches_per_image": 16,
-            "stages": {"srresnet": {"iterations": 12, "time_budget": None},
-                       "srgan": {"iterations": 6, "time_budget": None}}},
+            "stages": {"pretrain": {"iterations": 12, "time_budget": None},
+                       "gan": {"iterations": 6, "time_budget": None}},
+            "srcnn": {"iterations": 5}},
+        # every method of config.METHODS found in the run folder
         "test.ipynb": {"out_dir": str(run), "test_lists": {"Sample": str(data / "sample_test.csv")},
-                       "checkpoints": {"SRResNet": str(run / "srresnet_best.pth"),
-                                       "SRGAN": str(run / "srgan_last.pth")}},
+                       "alphas": [0.0, 0.5, 1.0]},
         "super_resolution.ipynb": {"out_dir": str(run), "rating_list": str(data / "sample_test.csv"),
-                                   "checkpoints": {"SRResNet": str(run / "srresnet_best.pth"),
-                                                   "SRGAN": str(run / "srgan_last.pth")}},
+                                   "alphas": [0.0, 0.5, 1.0]},
     }
     old_env = dict(os.environ)
     notebooks = {}
@@ -55,16 +55,18 @@ def text_of(notebook):
 def test_train_notebook(executed):
     notebooks, run = executed
     for name in ("srresnet_last.pth", "srresnet_best.pth", "srgan_last.pth",
-                 "srresnet_history.csv", "srgan_iterations.csv", "training_curves.png"):
+                 "srresnet_history.csv", "srgan_iterations.csv", "training_curves.png",
+                 "srcnn_best.pth"):
         assert (run / name).exists(), name
-    assert "SRResNet: 12 iterations" in text_of(notebooks["train.ipynb"])
+    text = text_of(notebooks["train.ipynb"])
+    assert "srresnet: 12 iterations" in text and "SRCNN: 5 iterations" in text
 
 
 def test_test_notebook_writes_the_results(executed):
     notebooks, run = executed
     results = json.loads((run / "test_results.json").read_text())
     assert set(results) == {"Sample"}
-    assert set(results["Sample"]) == {"bicubic", "SRResNet", "SRGAN", "HR"}
+    assert set(results["Sample"]) == {"bicubic", "SRCNN", "SRResNet", "SRGAN", "HR"}
     for method, scores in results["Sample"].items():
         assert scores["images"] == 4 and 0 < scores["ssim"] <= 1 and 2 < scores["niqe"] < 30
         assert scores["psnr"] is None if method == "HR" else scores["psnr"] > 10
@@ -73,13 +75,20 @@ def test_test_notebook_writes_the_results(executed):
     assert (run / "perception_distortion.png").exists()
     text = text_of(notebooks["test.ipynb"])
     assert "max |tiled - whole|" in text and "NIQE" in text
+    # network interpolation: alpha 0 and 1 are the two models, exactly
+    sweep = json.loads((run / "interpolation.json").read_text())["SRGAN"]["Sample"]
+    assert [row["alpha"] for row in sweep] == [0.0, 0.5, 1.0]
+    for row, method in ((sweep[0], "SRResNet"), (sweep[-1], "SRGAN")):
+        assert row["psnr"] == pytest.approx(results["Sample"][method]["psnr"], abs=1e-9)
+    assert (run / "interpolation_plane.png").exists()
 
 
 def test_super_resolution_notebook_makes_outputs_and_kit(executed):
     notebooks, run = executed
-    for method in ("bicubic", "SRResNet", "SRGAN", "HR"):
+    for method in ("bicubic", "SRCNN", "SRResNet", "SRGAN", "HR"):
         assert len(list((run / "set5_outputs" / method).glob("*.png"))) == 4
+    assert len(list(run.glob("interpolation_SRGAN_*.png"))) == 1
     assert (run / "rating_kit" / "index.html").exists() and (run / "rating_kit_key.csv").exists()
     assert not (run / "rating_kit" / "key.csv").exists()
-    assert len(list((run / "rating_kit" / "images").glob("*.png"))) == 16
+    assert len(list((run / "rating_kit" / "images").glob("*.png"))) == 20
     assert "no scores yet" in text_of(notebooks["super_resolution.ipynb"])

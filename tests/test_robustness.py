@@ -12,6 +12,7 @@ import torch
 from PIL import Image
 
 import create_data_lists as cdl
+import inference
 import solver
 from conftest import ROOT
 from datasets import SRTrainDataset
@@ -119,24 +120,21 @@ def test_sigint_saves_and_stops_cleanly(tmp_path):
     assert load_checkpoint(out / "srgan_last.pth")["iteration"] == iteration > 0
 
 
-def test_out_of_memory_falls_back_to_tiles():
+def test_out_of_memory_falls_back_to_tiles(monkeypatch):
     torch.manual_seed(0)
     generator = SRResNet(n_blocks=1, channels=8).eval()
     lr_imgs = torch.rand(1, 3, 200, 180)
     whole = solver.super_resolve(generator, lr_imgs)
 
     class Limited(torch.nn.Module):
-        scale = 4
+        scale, receptive_radius = 4, generator.receptive_radius
 
         def forward(self, x):
-            if x.shape[-1] * x.shape[-2] > 120 * 120:  # a 32 px tile + 40 px context fits
+            if x.shape[-1] * x.shape[-2] > 120 * 120:  # a 32 px tile + its context fits
                 raise torch.OutOfMemoryError("CUDA out of memory (simulated)")
             return generator(x)
 
+    monkeypatch.setattr(inference, "OOM_TILE", 32)
     with pytest.warns(UserWarning, match="out of memory on a 200x180 LR image: falling back to tiles"):
-        solver.OOM_TILE = 32
-        try:
-            tiled = solver.super_resolve(Limited(), lr_imgs)
-        finally:
-            solver.OOM_TILE = 128
+        tiled = solver.super_resolve(Limited(), lr_imgs)
     torch.testing.assert_close(tiled, whole, rtol=0, atol=1e-5)

@@ -1,0 +1,244 @@
+"""The discriminators: SRGAN's, ESRGAN's VGG-style one, PatchGAN and Real-ESRGAN's U-Net.
+
+``archs.build_discriminator(arch, ...)`` builds one from ``config.discriminator``; the solver's
+GAN stage trains it against the generator. All take HR-range images in [-1, 1] and return
+logits (the sigmoid lives in the loss). Options whose defaults are the papers' networks:
+``spectral_norm`` (Miyato et al. 2018), ``batch_norm`` and ``antialias`` (blurred stride-2
+downsampling, Zhang 2019, so that D cannot key on a pattern locked to the output grid).
+"""
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+from torch.nn.utils.parametrizations import spectral_norm as _spectral_norm
+
+
+def _sn(layer, enabled):
+    """``layer`` with spectral normalisation of its weight (Miyato et al., 2018) when enabled."""
+    return _spectral_norm(layer) if enabled else layer
+
+
+class BlurDownsample(nn.Module):
+    """Anti-aliased x2 downsampling (Zhang, ICML 2019): a fixed [1, 2, 1] x [1, 2, 1] / 16 blur
+    per channel, then every second pixel. A conv with stride 2 aliases: it sees a pattern with
+    a 2- or 4-pixel period at one phase only, so a discriminator can key on (and a generator
+    learn) texture locked to the output grid; blurring first removes that frequency."""
+
+    def __init__(self, channels):
+        super().__init__()
+        kernel = torch.tensor([1.0, 2.0, 1.0])
+        kernel = (kernel[:, None] * kernel[None, :]) / 16.0
+        self.register_buffer("kernel", kernel.expand(channels, 1, 3, 3).clone())
+
+    def forward(self, x):
+        x = F.pad(x, (1, 1, 1, 1), mode="reflect")
+        return F.conv2d(x, self.kernel.to(x.dtype), stride=2, groups=x.shape[1])
+
+
+def _down_conv(in_channels, out_channels, stride, antialias, spectral_norm, kernel_size=3):
+    """A conv with the given stride; with ``antialias``, stride 1 then :class:`BlurDownsample`."""
+    pad = (kernel_size - 1) // 2
+    if stride == 1 or not antialias:
+        return [_sn(nn.Conv2d(in_channels, out_channels, kernel_size, stride, pad), spectral_norm)]
+    return [_sn(nn.Conv2d(in_channels, out_channels, kernel_size, 1, pad), spectral_norm),
+            BlurDownsample(out_channels)]
+
+
+class Discriminator(nn.Module):
+    """The SRGAN discriminator: one logit per image (the sigmoid lives in the loss).
+
+    Eight 3x3 convs with ``channels * (1, 1, 2, 2, 4, 4, 8, 8)`` channels and strides
+    1, 2, 1, 2, 1, 2, 1, 2, BN after every conv but the first, LeakyReLU 0.2; Dense(1024),
+    LeakyReLU 0.2, Dense(1). The convs leave (N, 512, H/16, W/16); an adaptive average pooling
+    to ``pool_size`` x ``pool_size`` (6 x 6) before the dense layers lets any input size in (for
+    the paper's 96x96 patches it is the identity), so the parameter count does not depend on
+    the patch size: 23,565,505 with the defaults.
+
+    Args:
+        channels (int): channels of the first conv (64).
+        n_convs (int): conv layers, even (8).
+        fc_size (int): width of the hidden dense layer (1024).
+        pool_size (int): side of the feature map fed to the dense layers (6 = 96 / 16).
+        batch_norm (bool): the paper's BN layers (True).
+        spectral_norm (bool): spectral normalisation of every conv and dense layer (False):
+            D becomes 1-Lipschitz per layer, so it cannot win the game by sharpening its
+            decision boundary without limit.
+        antialias (bool): blurred downsampling (:class:`BlurDownsample`) in place of the
+            stride-2 convs (False).
+
+    Shapes: (N, 3, H, W) in [-1, 1] -> (N,) logits. Receptive field: the whole patch.
+    """
+
+    def __init__(self, channels=64, n_convs=8, fc_size=1024, pool_size=6, batch_norm=True,
+                 spectral_norm=False, antialias=False):
+        super().__init__()
+        if n_convs < 2 or n_convs % 2:
+            raise ValueError(f"n_convs must be even and >= 2, got {n_convs}")
+        layers, in_channels = [], 3
+        for k in range(n_convs):
+            out_channels = channels * 2 ** (k // 2)
+            layers += _down_conv(in_channels, out_channels, 1 + k % 2, antialias, spectral_norm)
+            if k > 0 and batch_norm:
+                layers.append(nn.BatchNorm2d(out_channels))
+            layers.append(nn.LeakyReLU(0.2, inplace=True))
+            in_channels = out_channels
+        self.features = nn.Sequential(*layers)
+        self.pool = nn.AdaptiveAvgPool2d(pool_size)
+        self.classifier = nn.Sequential(
+            nn.Flatten(),
+            _sn(nn.Linear(in_channels * pool_size ** 2, fc_size), spectral_norm),
+            nn.LeakyReLU(0.2, inplace=True),
+            _sn(nn.Linear(fc_size, 1), spectral_norm),
+        )
+
+    def forward(self, hr_imgs):
+        features = self.pool(self.features(hr_imgs))  # (N, 512, 6, 6)
+        return self.classifier(features).squeeze(1)  # (N,) logits
+
+
+class PatchDiscriminator(nn.Module):
+    """PatchGAN (Isola et al., CVPR 2017): a map of logits, each judging one local patch.
+
+    4x4 convs: ``channels`` (stride 2, no norm), 2x, 4x (stride 2), 8x ``channels`` (stride 1),
+    then a 4x4 conv to one channel; LeakyReLU 0.2, BN after the middle convs unless
+    ``spectral_norm``. With ``n_layers=3`` every logit sees a 70x70 patch of the input (the
+    pix2pix "70x70 PatchGAN"): the realism feedback is per region, so texture is judged where
+    it is drawn instead of being averaged into one logit per image.
+
+    Args:
+        channels (int): channels of the first conv (64).
+        n_layers (int): stride-2 convs (3).
+        batch_norm (bool): BN after the middle convs (True).
+        spectral_norm (bool): spectral normalisation of every conv (False).
+        antialias (bool): blurred downsampling in place of the stride-2 convs (False).
+
+    Shapes: (N, 3, H, W) in [-1, 1] -> (N, 1, ~H/8, ~W/8) logits (H, W >= 32 for the default).
+    """
+
+    def __init__(self, channels=64, n_layers=3, batch_norm=True, spectral_norm=False,
+                 antialias=False):
+        super().__init__()
+        layers = _down_conv(3, channels, 2, antialias, spectral_norm, 4) + [nn.LeakyReLU(0.2, True)]
+        in_channels = channels
+        for k in range(1, n_layers + 1):
+            out_channels = channels * 2 ** min(k, 3)
+            layers += _down_conv(in_channels, out_channels, 2 if k < n_layers else 1, antialias,
+                                 spectral_norm, 4)
+            if batch_norm:
+                layers.append(nn.BatchNorm2d(out_channels))
+            layers.append(nn.LeakyReLU(0.2, inplace=True))
+            in_channels = out_channels
+        layers.append(_sn(nn.Conv2d(in_channels, 1, 4, 1, 1), spectral_norm))
+        self.body = nn.Sequential(*layers)
+
+    def forward(self, hr_imgs):
+        return self.body(hr_imgs)  # (N, 1, h', w') logits
+
+
+class UNetDiscriminator(nn.Module):
+    """The U-Net discriminator with spectral normalisation of Real-ESRGAN (Wang et al., 2021).
+
+    A 3x3 conv, three 4x4 stride-2 convs down (``channels`` x 2, 4, 8), three bilinear x2
+    upsamplings + 3x3 convs back up with skip connections (sums), two 3x3 convs and a 3x3 conv
+    to one channel: one logit per pixel, so the generator learns where its output looks fake,
+    not only whether it does. Spectral norm on every conv but the first and the last; no BN.
+
+    Args:
+        channels (int): channels of the first conv (64).
+        skip_connection (bool): the U-Net's skip sums (True).
+        spectral_norm (bool): spectral normalisation (True, as Real-ESRGAN).
+
+    Shapes: (N, 3, H, W) in [-1, 1] -> (N, 1, H, W) logits (any H, W >= 8).
+    """
+
+    def __init__(self, channels=64, skip_connection=True, spectral_norm=True):
+        super().__init__()
+        c, sn = channels, spectral_norm
+        self.skip_connection = skip_connection
+        self.conv0 = nn.Conv2d(3, c, 3, 1, 1)
+        self.down = nn.ModuleList([_sn(nn.Conv2d(c, c * 2, 4, 2, 1, bias=False), sn),
+                                   _sn(nn.Conv2d(c * 2, c * 4, 4, 2, 1, bias=False), sn),
+                                   _sn(nn.Conv2d(c * 4, c * 8, 4, 2, 1, bias=False), sn)])
+        self.up = nn.ModuleList([_sn(nn.Conv2d(c * 8, c * 4, 3, 1, 1, bias=False), sn),
+                                 _sn(nn.Conv2d(c * 4, c * 2, 3, 1, 1, bias=False), sn),
+                                 _sn(nn.Conv2d(c * 2, c, 3, 1, 1, bias=False), sn)])
+        self.head = nn.Sequential(
+            _sn(nn.Conv2d(c, c, 3, 1, 1, bias=False), sn), nn.LeakyReLU(0.2, inplace=True),
+            _sn(nn.Conv2d(c, c, 3, 1, 1, bias=False), sn), nn.LeakyReLU(0.2, inplace=True),
+            nn.Conv2d(c, 1, 3, 1, 1))
+
+    def forward(self, hr_imgs):
+        x = F.leaky_relu(self.conv0(hr_imgs), 0.2)  # (N, c, H, W)
+        skips = [x]
+        for conv in self.down:
+            x = F.leaky_relu(conv(x), 0.2)  # (N, 2c, H/2, W/2), then H/4, then H/8
+            skips.append(x)
+        skips.pop()  # the bottom of the U has no skip of its own
+        for conv in self.up:
+            skip = skips.pop()
+            x = F.interpolate(x, size=skip.shape[-2:], mode="bilinear", align_corners=False)
+            x = F.leaky_relu(conv(x), 0.2)
+            if self.skip_connection:
+                x = x + skip
+        return self.head(x)  # (N, 1, H, W) logits
+
+
+class VGGStyleDiscriminator(nn.Module):
+    """ESRGAN's discriminator (Wang et al., 2018): VGG-style, for 128x128 HR patches.
+
+    A 3x3 conv (``channels``), then per stage a 3x3 conv and a 4x4 stride-2 conv, each with BN
+    (``channels`` x 1, 2, 4, 8, 8, ... up to 8), LeakyReLU 0.2, until the map is 4x4; Dense(100),
+    LeakyReLU 0.2, Dense(1). With ``input_size=128`` the ``state_dict`` keys and shapes are
+    those of ESRGAN's release (BasicSR's ``VGGStyleDiscriminator``): 14,499,401 parameters with
+    the defaults. Any power of two >= 8 is accepted (one stage per halving down to 4x4), so the
+    CPU runs can train on smaller patches.
+
+    Args:
+        channels (int): channels of the first conv (64).
+        input_size (int): the HR patch side the network is built for (128).
+
+    Shapes: (N, 3, input_size, input_size) in [-1, 1] -> (N,) logits.
+    """
+
+    def __init__(self, channels=64, input_size=128):
+        super().__init__()
+        if input_size < 8 or input_size & (input_size - 1):
+            raise ValueError(f"input_size must be a power of two >= 8, got {input_size}")
+        self.input_size = input_size
+        self.conv0_0 = nn.Conv2d(3, channels, 3, 1, 1)
+        self.conv0_1 = nn.Conv2d(channels, channels, 4, 2, 1, bias=False)
+        self.bn0_1 = nn.BatchNorm2d(channels)
+        self.n_stages = input_size.bit_length() - 3  # halvings from input_size down to 4
+        in_channels = channels
+        for k in range(1, self.n_stages):
+            out_channels = channels * min(2 ** k, 8)
+            self.add_module(f"conv{k}_0", nn.Conv2d(in_channels, out_channels, 3, 1, 1, bias=False))
+            self.add_module(f"bn{k}_0", nn.BatchNorm2d(out_channels))
+            self.add_module(f"conv{k}_1", nn.Conv2d(out_channels, out_channels, 4, 2, 1, bias=False))
+            self.add_module(f"bn{k}_1", nn.BatchNorm2d(out_channels))
+            in_channels = out_channels
+        self.linear1 = nn.Linear(in_channels * 4 * 4, 100)
+        self.linear2 = nn.Linear(100, 1)
+
+    def forward(self, hr_imgs):
+        if tuple(hr_imgs.shape[-2:]) != (self.input_size,) * 2:
+            raise ValueError(f"VGGStyleDiscriminator(input_size={self.input_size}) takes "
+                             f"{self.input_size}x{self.input_size} patches, got "
+                             f"{tuple(hr_imgs.shape[-2:])}; set hr_patch or input_size to match")
+        x = F.leaky_relu(self.conv0_0(hr_imgs), 0.2)  # (N, c, S, S)
+        x = F.leaky_relu(self.bn0_1(self.conv0_1(x)), 0.2)  # (N, c, S/2, S/2)
+        for k in range(1, self.n_stages):
+            x = F.leaky_relu(getattr(self, f"bn{k}_0")(getattr(self, f"conv{k}_0")(x)), 0.2)
+            x = F.leaky_relu(getattr(self, f"bn{k}_1")(getattr(self, f"conv{k}_1")(x)), 0.2)
+        x = F.leaky_relu(self.linear1(x.flatten(1)), 0.2)  # (N, 100) from (N, 8c, 4, 4)
+        return self.linear2(x).squeeze(1)  # (N,) logits
+
+
+DISCRIMINATORS = {"srgan": Discriminator, "patch": PatchDiscriminator, "unet": UNetDiscriminator,
+                  "vgg": VGGStyleDiscriminator}
+
+
+def build_discriminator(arch="srgan", **kwargs):
+    """A discriminator of ``DISCRIMINATORS`` (``config.discriminator``: its ``arch`` and kwargs)."""
+    if arch not in DISCRIMINATORS:
+        raise ValueError(f"discriminator arch must be one of {sorted(DISCRIMINATORS)}, got {arch!r}")
+    return DISCRIMINATORS[arch](**kwargs)
