@@ -48,16 +48,19 @@ DEFAULTS = dict(
     discriminator=dict(arch="srgan", channels=64, fc_size=1024),
     vgg_weights="IMAGENET1K_V1",        # or the path of a vgg19-dcbb9e9d.pth file
     betas=(0.9, 0.999),
-    # speed (report/performance.md): amp on CUDA; amp_cpu = bf16 autocast on the CPU (2-2.5x
-    # faster on CPUs with AVX-512 BF16; measure on others); channels_last on CPU and CUDA;
-    # compile = torch.compile the training steps (a minute or more of compilation first)
+    # speed (report/performance.md): amp on CUDA; amp_cpu = bf16 autocast on the CPU: True,
+    # False, or "auto": on where the CPU has native bf16 (AVX-512 BF16 or AMX, 3.3-3.5x faster
+    # there), off elsewhere; channels_last on CPU and CUDA; compile = torch.compile the
+    # training steps (a minute or more of compilation first)
     amp="bf16",
-    amp_cpu=False,
+    amp_cpu="auto",
     channels_last=True,
     compile=False,
     tile=None,                          # LR tile side for validation on large images
     val_max_images=None,
     log_every=10,
+    tensorboard=False,                  # also log to <out_dir>/tensorboard (needs `tensorboard`)
+    sync_bn=False,                      # under torchrun on CUDA: synchronised BatchNorm
     out_dir="runs/paper",
     # the SRCNN baseline that train.ipynb's last section trains (preset None: none), on this
     # run's data, device and out_dir (srcnn_config); iterations: that preset's, or this many
@@ -214,7 +217,7 @@ def training_config(preset="sample", *overrides):
 # What the SRCNN baseline takes from the run that trains it (train.ipynb's last section).
 RUN_KEYS = ("seed", "device", "scale", "train_list", "val_list", "hr_patch", "patches_per_image",
             "batch_size", "num_workers", "amp", "amp_cpu", "channels_last", "compile", "tile",
-            "val_max_images", "log_every", "out_dir")
+            "val_max_images", "log_every", "tensorboard", "out_dir")
 
 
 def srcnn_config(config):

@@ -8,6 +8,7 @@ each epoch with :func:`validate`. Nothing here trains.
 import copy
 import math
 import warnings
+from pathlib import Path
 
 import torch
 
@@ -18,13 +19,44 @@ from utils import load_checkpoint, signed_to_uint8
 OOM_TILE = 128  # LR tile side used when a whole image does not fit in memory
 
 
+def nvidia_gpu_present():
+    """Whether the machine has an NVIDIA GPU and driver, whatever torch makes of them."""
+    return Path("/proc/driver/nvidia/version").exists() or Path("/dev/nvidia0").exists()
+
+
+def unusable_gpu_message():
+    """None when torch can use the GPU or there is none; else why it cannot, loudly, with the
+    fix (an NVIDIA GPU and driver are present, but this torch build cannot use them)."""
+    if torch.cuda.is_available() or not nvidia_gpu_present():
+        return None
+    if torch.version.cuda is None:
+        reason = f"torch {torch.__version__} is a CPU-only build"
+    else:
+        try:
+            torch.cuda.init()
+            reason = "torch gives no reason"
+        except Exception as err:  # e.g. "The NVIDIA driver on your system is too old"
+            reason = f"{type(err).__name__}: {err}"
+    driver = Path("/proc/driver/nvidia/version")
+    driver = driver.read_text().splitlines()[0] if driver.exists() else "version unknown"
+    return (f"AN NVIDIA GPU IS PRESENT BUT TORCH CANNOT USE IT: training and inference run on the "
+            f"CPU. torch {torch.__version__} (CUDA {torch.version.cuda}), driver: {driver}. "
+            f"Reason: {reason}. Install the torch 2.13.0 build for your driver's CUDA "
+            f"(README, 'Installing for your GPU'), or set config.device = 'cpu' to silence this.")
+
+
 def resolve_device(name="auto"):
-    """'auto' -> CUDA if available else CPU; 'cuda' without a GPU is a clear error."""
+    """'auto' -> CUDA if available else CPU (with a loud warning when an NVIDIA GPU is there but
+    torch cannot use it); 'cuda' without a usable GPU is a clear error."""
     if name == "auto":
+        message = unusable_gpu_message()
+        if message:
+            warnings.warn(message, stacklevel=2)
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     device = torch.device(name)
     if device.type == "cuda" and not torch.cuda.is_available():
-        raise RuntimeError(f"device {name!r} asked for, but torch {torch.__version__} sees no "
+        raise RuntimeError(unusable_gpu_message() or
+                           f"device {name!r} asked for, but torch {torch.__version__} sees no "
                            f"CUDA GPU; set config.device = 'cpu' (or 'auto')")
     return device
 

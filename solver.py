@@ -42,6 +42,7 @@ from easydict import EasyDict
 
 from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 
+import distributed
 from archs import TruncatedVGG19, build_discriminator, build_generator, full_kwargs, load_weights
 # inference and evaluation live in inference.py; imported here for fit and for the callers of
 # solver.super_resolve & co. written before the split
@@ -83,6 +84,7 @@ def build_training(config, stage, device):
     memory_format = _memory_format(config, device)
     generator = build_generator(scale=config.scale, **config.generator).to(
         device, memory_format=memory_format)
+    generator_ddp = _ddp(generator, config, device)  # under torchrun: rank 0's weights everywhere
     optimizer_g = torch.optim.Adam(generator.parameters(), lr=stage.lr_g, betas=tuple(config.betas))
     training = EasyDict(
         generator=generator, discriminator=None, optimizer_g=optimizer_g, optimizer_d=None,
@@ -95,9 +97,11 @@ def build_training(config, stage, device):
         epoch=0, iteration=0, best_psnr=-math.inf, history=[], skipped_steps=0,
         generator_ema=None if ema_decay is None else AveragedModel(
             generator, multi_avg_fn=get_ema_multi_avg_fn(ema_decay), use_buffers=True))
+    discriminator_ddp = None
     if stage.mode == "gan":
         training.discriminator = build_discriminator(**config.discriminator).to(
             device, memory_format=memory_format)
+        discriminator_ddp = _ddp(training.discriminator, config, device)
         training.optimizer_d = torch.optim.Adam(training.discriminator.parameters(),
                                                 lr=stage.lr_d, betas=tuple(config.betas))
         training.scheduler_d = torch.optim.lr_scheduler.MultiStepLR(
@@ -107,13 +111,30 @@ def build_training(config, stage, device):
             stage.vgg_i, stage.vgg_j, weights=config.vgg_weights,
             before_activation=stage.get("vgg_before_activation", False),
         ).to(device, memory_format=memory_format)
-    nets = dict(generator=generator, discriminator=training.discriminator,
-                content_net=training.content_net)
+    # The networks as the training steps call them: in DDP under torchrun (gradients averaged
+    # over the ranks), compiled with config.compile. The generator step calls D's own module,
+    # not its DDP wrapper: D is frozen there, and a DDP forward whose parameters get no
+    # gradient would leave DDP waiting for them.
+    nets = dict(generator=generator_ddp, discriminator=discriminator_ddp,
+                discriminator_g=training.discriminator, content_net=training.content_net)
     training.step_nets = EasyDict(
         {name: torch.compile(net) if config.get("compile") and net is not None else net
          for name, net in nets.items()})
     training.loss = GeneratorLoss(stage, training.step_nets.content_net, config.scale)
     return training
+
+
+def _ddp(module, config, device):
+    """``module`` in DistributedDataParallel under torchrun (BN synchronised with
+    ``config.sync_bn``, CUDA only), else itself."""
+    if distributed.world_size() == 1:
+        return module
+    if config.get("sync_bn"):
+        if device.type != "cuda":
+            raise ValueError("config.sync_bn needs CUDA (nn.SyncBatchNorm); on the CPU each rank "
+                             "normalises its own share of the batch (set sync_bn false)")
+        module = nn.SyncBatchNorm.convert_sync_batchnorm(module)
+    return distributed.wrap(module, device)
 
 
 def inference_generator(training):
@@ -122,21 +143,40 @@ def inference_generator(training):
     return training.generator if training.generator_ema is None else training.generator_ema.module
 
 
+def cpu_has_native_bf16():
+    """Whether this CPU computes bf16 natively (AVX-512 BF16 or AMX), as torch reports it."""
+    return torch.cpu._is_avx512_bf16_supported() or torch.cpu._is_amx_tile_supported()
+
+
 def _amp_dtype(config, device):
     """The autocast dtype of the training steps, or None for fp32.
 
-    On CUDA, ``config.amp`` ('bf16' or 'fp16'). On the CPU, bf16 when ``config.amp_cpu`` is
-    true: 2.2-2.5x faster on a CPU with AVX-512 BF16 instructions (report/performance.md); on
-    others, measure first with ``benchmarks/bench_training.py``.
+    On CUDA, ``config.amp`` ('bf16' or 'fp16'). On the CPU, ``config.amp_cpu``: True for bf16
+    autocast, False for fp32, ``"auto"`` (the default) for bf16 where the CPU has native bf16
+    (:func:`cpu_has_native_bf16`: 3.3-3.5x faster there with channels_last,
+    report/performance.md) and fp32 elsewhere, where emulated bf16 is slower.
     """
-    amp = config.get("amp")
+    amp, amp_cpu = config.get("amp"), config.get("amp_cpu", "auto")
     if amp not in (None, "bf16", "fp16"):
         raise ValueError(f"config.amp must be None, 'bf16' or 'fp16', got {amp!r}")
+    if amp_cpu not in (True, False, "auto"):
+        raise ValueError(f"config.amp_cpu must be True, False or 'auto', got {amp_cpu!r}")
     if device.type == "cuda" and amp:
         return {"bf16": torch.bfloat16, "fp16": torch.float16}[amp]
-    if device.type == "cpu" and config.get("amp_cpu"):
+    if device.type == "cpu" and (amp_cpu is True or (amp_cpu == "auto" and cpu_has_native_bf16())):
         return torch.bfloat16
     return None
+
+
+def precision_note(config, device):
+    """One line for the log: the training precision and why (``amp_cpu="auto"`` says what it
+    found)."""
+    dtype = _amp_dtype(config, device)
+    name = "fp32" if dtype is None else f"{str(dtype).split('.')[-1]} autocast"
+    if device.type == "cpu" and config.get("amp_cpu", "auto") == "auto":
+        found = "has" if cpu_has_native_bf16() else "has no"
+        return f"precision: {name} (amp_cpu='auto': this CPU {found} native bf16)"
+    return f"precision: {name} on {device.type}"
 
 
 def _memory_format(config, device):
@@ -186,6 +226,8 @@ def restore(training, checkpoint):
     torch.set_rng_state(checkpoint["rng"]["torch"])
     if checkpoint["rng"]["cuda"] and torch.cuda.is_available():
         torch.cuda.set_rng_state_all(checkpoint["rng"]["cuda"])
+    if distributed.world_size() > 1:  # rank 0's saved state, then a stream of its own per rank
+        torch.manual_seed(int(torch.randint(2 ** 62, (1,))) + distributed.rank())
 
 
 # ----------------------------------------------------------------------------------------------
@@ -219,9 +261,11 @@ def train_epoch(training, loader, config, stage, deadline=None):
     bad_in_a_row = 0
     log_path = Path(config.out_dir) / f"{stage.name}_iterations.csv"
     bar = progress_bar(loader, desc=f"{stage.name} epoch {training.epoch + 1}", leave=False,
-                       dynamic_ncols=True)
+                       dynamic_ncols=True, disable=not distributed.is_main())
     for lr_imgs, hr_imgs in bar:
-        if training.iteration >= stage.iterations or (deadline and time.monotonic() > deadline):
+        # every rank stops at the same iteration (a time budget is read from rank-local clocks)
+        if training.iteration >= stage.iterations or distributed.any_rank(
+                deadline and time.monotonic() > deadline):
             break
         lr_imgs = lr_imgs.to(device, non_blocking=True, memory_format=memory_format)  # (N, 3, 24, 24) in [0, 1]
         hr_imgs = hr_imgs.to(device, non_blocking=True, memory_format=memory_format)  # (N, 3, 96, 96) in [-1, 1]
@@ -253,9 +297,11 @@ def train_epoch(training, loader, config, stage, deadline=None):
             record = window.means(training)
             bar.set_postfix({k: f"{record[k]:.4g}" for k in ("g_loss", "d_fake", "images_per_s")
                              if k in record})
-            _append_csv(log_path, record)
+            if distributed.is_main():
+                _append_csv(log_path, record)
+                _add_scalars(training.get("writer"), "train", record)
             window = _Meter()
-    if window.count:  # the epoch's last, partial window
+    if window.count and distributed.is_main():  # the epoch's last, partial window
         _append_csv(log_path, window.means(training))
 
     means = epoch.means(training)
@@ -293,7 +339,9 @@ def _pretrain_step(training, lr_imgs, hr_imgs, amp_dtype):
         sr_imgs = training.step_nets.generator(lr_imgs)  # (N, 3, 96, 96) in [-1, 1]
         g_loss, _ = training.loss(sr_imgs, hr_imgs)
     optimizer_g.zero_grad(set_to_none=True)
-    value = g_loss.item()  # the step's one host-device synchronisation
+    # the step's one host-device synchronisation; under torchrun the mean over the ranks, so
+    # that every rank skips a non-finite step together
+    value = distributed.mean(g_loss.detach().float().clone()).item()
     if not math.isfinite(value):
         return None
     training.scaler_g.scale(g_loss).backward()
@@ -339,6 +387,7 @@ def _gan_step(training, lr_imgs, hr_imgs, stage, amp_dtype):
     """SRGAN: discriminator step(s), then one generator step. None if a loss is not finite."""
     # The networks as the steps call them: the modules, or their torch.compile wrappers.
     generator, discriminator = training.step_nets.generator, training.step_nets.discriminator
+    discriminator_g = training.step_nets.discriminator_g  # D's own module (no DDP): frozen
     optimizer_g, optimizer_d = training.optimizer_g, training.optimizer_d
     scaler_g, scaler_d = training.scaler_g, training.scaler_d
     autocast = torch.autocast(lr_imgs.device.type, dtype=amp_dtype, enabled=amp_dtype is not None)
@@ -358,7 +407,7 @@ def _gan_step(training, lr_imgs, hr_imgs, stage, amp_dtype):
             d_loss_real, d_loss_fake = discriminator_loss(kind, real_logits, fake_logits, real_target)
             d_loss = d_loss_real + d_loss_fake
         optimizer_d.zero_grad(set_to_none=True)
-        if not torch.isfinite(d_loss):
+        if not _finite_everywhere(d_loss):
             return None
         scaler_d.scale(d_loss).backward()
         scaler_d.step(optimizer_d)
@@ -367,15 +416,15 @@ def _gan_step(training, lr_imgs, hr_imgs, stage, amp_dtype):
     # ---------------------------------------- GENERATOR --------------------------------------
     # D frozen: the generator's loss flows through D to G, but D's weights get no gradient.
     with frozen(training.discriminator), autocast:
-        fake_logits_g = discriminator(random_translate(sr_imgs, shift))
+        fake_logits_g = discriminator_g(random_translate(sr_imgs, shift))
         # The relativistic loss compares with D(HR), a constant for the generator: no graph.
         real_logits_g = None
         if needs_real_logits(kind):
             with torch.no_grad():
-                real_logits_g = discriminator(random_translate(hr_imgs, shift))
+                real_logits_g = discriminator_g(random_translate(hr_imgs, shift))
         g_loss, terms = training.loss(sr_imgs, hr_imgs, fake_logits_g, real_logits_g)
         optimizer_g.zero_grad(set_to_none=True)
-        if not torch.isfinite(g_loss):
+        if not _finite_everywhere(g_loss):
             return None
         scaler_g.scale(g_loss).backward()
     scaler_g.step(optimizer_g)
@@ -384,8 +433,42 @@ def _gan_step(training, lr_imgs, hr_imgs, stage, amp_dtype):
     d_real, d_fake = discriminator_outputs(kind, real_logits.float(), fake_logits.float())
     logged = dict(terms, g_loss=g_loss, d_loss_real=d_loss_real, d_loss_fake=d_loss_fake,
                   d_real=d_real, d_fake=d_fake)
-    values = torch.stack([v.float() for v in logged.values()]).tolist()  # one sync
+    # one sync; under torchrun the means over the ranks
+    values = distributed.mean(torch.stack([v.detach().float() for v in logged.values()])).tolist()
     return dict(zip(logged, values))
+
+
+def _finite_everywhere(loss):
+    """Whether ``loss`` is finite on every rank (all skip a step together, or none does)."""
+    return not distributed.any_rank(not torch.isfinite(loss).item())
+
+
+def tensorboard_writer(config, stage):
+    """A ``torch.utils.tensorboard.SummaryWriter`` in ``<out_dir>/tensorboard/<stage>`` when
+    ``config.tensorboard`` asks for one, else None.
+
+    Raises:
+        ImportError: naming the missing package and how to install it.
+    """
+    if not config.get("tensorboard"):
+        return None
+    try:
+        from torch.utils.tensorboard import SummaryWriter
+    except ImportError as err:  # torch's module needs the tensorboard package
+        raise ImportError(f"config.tensorboard is on, but the tensorboard package is missing "
+                          f"({err}): install it with `.venv/bin/pip install tensorboard`, or set "
+                          f"config.tensorboard = False (the CSV logs do not need it)") from None
+    return SummaryWriter(str(Path(config.out_dir) / "tensorboard" / stage.name))
+
+
+def _add_scalars(writer, prefix, record):
+    """Every number of a log record (losses, D outputs, learning rate, validation scores) as a
+    TensorBoard scalar at the record's iteration."""
+    if writer is None:
+        return
+    for key, value in record.items():
+        if key != "iteration" and isinstance(value, (int, float)) and math.isfinite(value):
+            writer.add_scalar(f"{prefix}/{key}", value, record["iteration"])
 
 
 def _append_csv(path, record):
@@ -420,12 +503,20 @@ def fit(config, stage, train_loader, val_dataset=None, log=print):
     Returns:
         EasyDict: the training state (models, history, counters).
     """
-    device = resolve_device(config.device)
+    device = distributed.setup(config.device) or resolve_device(config.device)
+    if not distributed.is_main():
+        log = _silent  # one log for the run: rank 0's
     if device.type == "cuda":
         torch.backends.cudnn.benchmark = True  # fixed patch sizes: let cuDNN pick its fastest kernels
     out_dir = Path(config.out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     training = build_training(config, stage, device)
+    training.writer = tensorboard_writer(config, stage) if distributed.is_main() else None
+    log(f"{stage.name}: {precision_note(config, device)}")
+    if distributed.world_size() > 1:
+        log(f"{stage.name}: {distributed.world_size()} processes (DDP), global batch "
+            f"{config.batch_size} = {distributed.world_size()} x "
+            f"{config.batch_size // distributed.world_size()}")
     last = out_dir / f"{stage.name}_last.pth"
     if last.exists():
         checkpoint = load_checkpoint(last, map_location=device)
@@ -444,26 +535,37 @@ def fit(config, stage, train_loader, val_dataset=None, log=print):
     if stage.get("epochs"):  # the assignment's unit: every training image x its patches
         stage = EasyDict(stage, iterations=stage.epochs * len(train_loader))
     deadline = time.monotonic() + stage.time_budget if stage.get("time_budget") else None
-    while training.iteration < stage.iterations:
-        if deadline and time.monotonic() > deadline:
-            log(f"{stage.name}: time budget of {stage.time_budget} s reached")
-            break
-        started = time.perf_counter()
-        try:
-            means = train_epoch(training, train_loader, config, stage, deadline)
-            record = _end_epoch(training, config, stage, means, started, val_dataset, device)
-            log(f"{stage.name} epoch {training.epoch}: iteration {training.iteration}, "
-                + ", ".join(f"{k} {record[k]:.4g}" for k in
-                            ("content_loss", "adversarial_loss", "d_real", "d_fake", "val_psnr",
-                             "val_ssim", "val_niqe", "images_per_s") if k in record))
-        except KeyboardInterrupt:  # Ctrl-C or a notebook interrupt, in training, validation or
-            # saving: keep the work done so far (the epoch's history row may be missing)
-            save_checkpoint(checkpoint_state(training, config, stage), last)
-            log(f"{stage.name}: interrupted at iteration {training.iteration}; saved {last}. "
-                f"Run again to resume.")
-            raise
+    try:
+        while training.iteration < stage.iterations:
+            if deadline and time.monotonic() > deadline:
+                log(f"{stage.name}: time budget of {stage.time_budget} s reached")
+                break
+            started = time.perf_counter()
+            if hasattr(train_loader.sampler, "set_epoch"):  # DistributedSampler: a new order
+                train_loader.sampler.set_epoch(training.epoch)
+            try:
+                means = train_epoch(training, train_loader, config, stage, deadline)
+                record = _end_epoch(training, config, stage, means, started, val_dataset, device)
+                log(f"{stage.name} epoch {training.epoch}: iteration {training.iteration}, "
+                    + ", ".join(f"{k} {record[k]:.4g}" for k in
+                                ("content_loss", "adversarial_loss", "d_real", "d_fake", "val_psnr",
+                                 "val_ssim", "val_niqe", "images_per_s") if k in record))
+            except KeyboardInterrupt:  # Ctrl-C or a notebook interrupt, in training, validation or
+                # saving: keep the work done so far (the epoch's history row may be missing)
+                if distributed.is_main():
+                    save_checkpoint(checkpoint_state(training, config, stage), last)
+                log(f"{stage.name}: interrupted at iteration {training.iteration}; saved {last}. "
+                    f"Run again to resume.")
+                raise
+    finally:  # the TensorBoard files complete, however the stage ends
+        if training.writer is not None:
+            training.writer.close()
+    distributed.barrier()  # the next stage starts from the checkpoints rank 0 has written
     return training
 
+
+def _silent(*args, **kwargs):
+    """The log of the ranks other than 0."""
 
 def _check_same_networks(checkpoint, config, path, keys):
     """Raise ``ValueError`` when ``path`` was trained with other ``config.generator`` (or
@@ -487,6 +589,9 @@ def _end_epoch(training, config, stage, means, started, val_dataset, device):
     record = {"epoch": training.epoch, "iteration": training.iteration, **means,
               "seconds": time.perf_counter() - started}
     gan = stage.mode == "gan"
+    if not distributed.is_main():  # rank 0 validates and writes; the others only count epochs
+        training.history.append(record)
+        return record
     if val_dataset is not None:
         scores = validate(inference_generator(training), val_dataset, device,
                           max_images=config.get("val_max_images"), tile=config.get("tile"),
@@ -494,6 +599,17 @@ def _end_epoch(training, config, stage, means, started, val_dataset, device):
         record.update({f"val_{k}": scores[k] for k in ("psnr", "ssim", "niqe") if k in scores})
     training.history.append(record)
     _append_csv(out_dir / f"{stage.name}_history.csv", record)
+    writer = training.get("writer")
+    if writer is not None:
+        _add_scalars(writer, "epoch", record)
+        if val_dataset is not None:  # one validation output per epoch, to watch it change
+            generator, item = inference_generator(training), val_dataset[0]
+            was_training = generator.training
+            sr = super_resolve(generator.eval(), item["lr"].unsqueeze(0).to(device),
+                               config.get("tile"))  # (1, 3, H, W) in [-1, 1]
+            generator.train(was_training)
+            writer.add_image(f"val/{item['name']}", (sr[0].float().cpu() + 1) / 2, training.iteration)
+        writer.flush()
     # Pretraining keeps its best epoch by PSNR. The GAN stage does not: PSNR would pick its
     # least adversarial epoch; it keeps its last weights (their moving average with ema_decay).
     improved = not gan and record.get("val_psnr", -math.inf) > training.best_psnr

@@ -222,6 +222,19 @@ def test_autocast_dtype_on_the_cpu(amp, amp_cpu, expected):
     assert solver._amp_dtype(config, torch.device("cpu")) == expected
 
 
+@pytest.mark.parametrize("native", [True, False])
+def test_amp_cpu_auto_asks_torch_about_the_cpu(monkeypatch, native):
+    assert isinstance(solver.cpu_has_native_bf16(), bool)  # torch's answer on this machine
+    monkeypatch.setattr(solver, "cpu_has_native_bf16", lambda: native)
+    config = EasyDict(amp="bf16", amp_cpu="auto")
+    assert solver._amp_dtype(config, torch.device("cpu")) == (torch.bfloat16 if native else None)
+    note = solver.precision_note(config, torch.device("cpu"))
+    assert note == ("precision: bfloat16 autocast (amp_cpu='auto': this CPU has native bf16)" if native
+                    else "precision: fp32 (amp_cpu='auto': this CPU has no native bf16)")
+    with pytest.raises(ValueError, match="config.amp_cpu must be True, False or 'auto', got 'yes'"):
+        solver._amp_dtype(EasyDict(amp=None, amp_cpu="yes"), torch.device("cpu"))
+
+
 def test_bad_amp_value_is_a_clear_error(tmp_path):
     with pytest.raises(ValueError, match="config.amp must be None, 'bf16' or 'fp16', got 'fp8'"):
         solver.build_training(tiny_config(tmp_path, amp="fp8"), stage(), torch.device("cpu"))
@@ -256,8 +269,9 @@ def test_interrupt_during_validation_keeps_the_epoch(tmp_path, monkeypatch):
     messages = []
     with pytest.raises(KeyboardInterrupt):
         solver.fit(config, stage("pretrain", iterations=10), loader, val, log=messages.append)
-    assert messages == [f"pretrain: interrupted at iteration 3; saved {tmp_path / 'run' / 'pretrain_last.pth'}. "
-                        f"Run again to resume."]
+    assert messages[0].startswith("pretrain: precision: fp32")  # what amp_cpu chose
+    assert messages[1:] == [f"pretrain: interrupted at iteration 3; saved {tmp_path / 'run' / 'pretrain_last.pth'}. "
+                            f"Run again to resume."]
     assert load_checkpoint(tmp_path / "run" / "pretrain_last.pth")["iteration"] == 3
 
 
@@ -355,3 +369,39 @@ def test_arguments_at_their_default_value_are_the_same_network(tmp_path):
     training = solver.fit(explicit, stage("gan", iterations=1, init_from="pretrain"), loader, None,
                           log=lambda m: None)
     assert training.iteration == 1
+
+
+# --- installing for the user's GPU -------------------------------------------------------------
+def test_unusable_gpu_is_said_loudly(monkeypatch):
+    import warnings
+
+    import inference
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    monkeypatch.setattr(inference, "nvidia_gpu_present", lambda: False)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no GPU at all: silence
+        assert inference.resolve_device("auto").type == "cpu"
+
+    def no_driver():
+        raise RuntimeError("The NVIDIA driver on your system is too old (found version 11040)")
+
+    monkeypatch.setattr(inference, "nvidia_gpu_present", lambda: True)
+    monkeypatch.setattr(torch.cuda, "init", no_driver)
+    monkeypatch.setattr(torch.version, "cuda", "13.0")
+    with pytest.warns(UserWarning, match="AN NVIDIA GPU IS PRESENT BUT TORCH CANNOT USE IT.*"
+                                         "driver on your system is too old"):
+        assert inference.resolve_device("auto").type == "cpu"
+    with pytest.raises(RuntimeError, match="Install the torch 2.13.0 build for your driver"):
+        inference.resolve_device("cuda")
+
+
+def test_requirements_keep_a_users_torch_build_but_never_the_local_cpu_one():
+    from packaging.specifiers import SpecifierSet
+
+    from conftest import ROOT
+
+    line = next(l for l in (ROOT / "requirements.txt").read_text().splitlines() if l.startswith("torch"))
+    spec = SpecifierSet(line.split("#")[0].strip()[len("torch"):])
+    assert spec.contains("2.13.0") and spec.contains("2.13.0+cu126") and spec.contains("2.13.0+cu130")
+    assert not spec.contains("2.13.0+cpu") and not spec.contains("2.12.0")

@@ -1,0 +1,94 @@
+"""train.py: the notebook's stages from the command line, resumable; TensorBoard logging."""
+import json
+import sys
+
+import pytest
+from easydict import EasyDict
+
+import create_data_lists as cdl
+import solver
+import train
+
+
+class Recorder:
+    """A stand-in for TensorBoard's SummaryWriter (the package is optional)."""
+
+    def __init__(self):
+        self.scalars, self.images, self.closed = {}, [], False
+
+    def add_scalar(self, tag, value, step):
+        self.scalars.setdefault(tag, []).append((step, value))
+
+    def add_image(self, tag, img, step):
+        self.images.append((tag, tuple(img.shape), step))
+
+    def flush(self):
+        pass
+
+    def close(self):
+        self.closed = True
+
+
+@pytest.fixture(scope="module")
+def sample_data(tmp_path_factory):
+    data = tmp_path_factory.mktemp("data")
+    cdl.build_sample_dataset(data, log=lambda *a: None)
+    return data
+
+
+def overrides(tmp_path, data, **extra):
+    return {"out_dir": str(tmp_path / "run"), "train_list": str(data / "sample_train.csv"),
+            "val_list": str(data / "sample_test.csv"), "patches_per_image": 2, "log_every": 1,
+            "device": "cpu", "stages": {"pretrain": {"iterations": 3}, "gan": {"iterations": 2}},
+            "srcnn": {"iterations": 2}, **extra}
+
+
+def test_script_runs_every_stage_then_resumes(tmp_path, sample_data, capsys, monkeypatch):
+    config_file = tmp_path / "overrides.json"
+    config_file.write_text(json.dumps(overrides(tmp_path, sample_data)))
+    monkeypatch.setenv("SRGAN_CONFIG", str(config_file))  # the environment, as the notebooks
+    assert train.main(["--preset", "sample"]) == 0
+    run = tmp_path / "run"
+    for name in ("srresnet_last.pth", "srgan_last.pth", "srcnn_best.pth", "srgan_history.csv"):
+        assert (run / name).exists(), name
+    out = capsys.readouterr().out
+    assert "srresnet: 3 iterations" in out and "srgan: 2 iterations" in out and "srcnn: 2 iterations" in out
+    assert "precision: " in out  # which precision amp_cpu chose
+    train.main(["--preset", "sample", "--config", str(config_file)])  # nothing left to train
+    out = capsys.readouterr().out
+    assert "srresnet: resumed from" in out and "srgan: resumed from" in out
+
+
+def test_tensorboard_gets_losses_d_outputs_scores_and_images(tmp_path, sample_data, monkeypatch):
+    writers = {}
+
+    def fake_writer(config, stage):
+        if not config.get("tensorboard"):
+            return None
+        return writers.setdefault(stage.name, Recorder())
+
+    monkeypatch.setattr(solver, "tensorboard_writer", fake_writer)
+    config = train.training_config("sample", overrides(tmp_path, sample_data, tensorboard=True))
+    train.run(config, log=lambda *a: None)
+    assert set(writers) == {"srresnet", "srgan", "srcnn"}  # the baseline inherits the flag
+    gan = writers["srgan"]
+    for tag in ("train/g_loss", "train/d_real", "train/d_fake", "train/lr_g", "epoch/val_psnr",
+                "epoch/val_niqe"):
+        assert tag in gan.scalars, tag
+    assert gan.images and gan.images[0][1][0] == 3 and gan.closed
+
+
+def test_tensorboard_missing_is_a_clear_message(monkeypatch):
+    monkeypatch.setitem(sys.modules, "torch.utils.tensorboard", None)  # as if not installed
+    with pytest.raises(ImportError, match="pip install tensorboard"):
+        solver.tensorboard_writer(EasyDict(tensorboard=True, out_dir="unused"), EasyDict(name="s"))
+    assert solver.tensorboard_writer(EasyDict(tensorboard=False), EasyDict(name="s")) is None
+
+
+def test_bad_overrides_name_the_problem(tmp_path):
+    with pytest.raises(ValueError, match="JSON object or a JSON file"):
+        train.read_overrides("{not json")
+    with pytest.raises(ValueError, match="must be a JSON object, got list"):
+        train.read_overrides("[1, 2]")
+    with pytest.raises(KeyError, match="config.stages.gan.iteration "):
+        train.main(["--config", '{"stages": {"gan": {"iteration": 5}}}'])

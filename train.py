@@ -1,0 +1,161 @@
+"""Command-line training: the stages of ``train.ipynb``, from the same config and code.
+
+``train.ipynb`` (the assignment's entry point) and this script call the same functions below,
+cell by cell or all at once, so a long run can go under ``nohup`` or a scheduler:
+
+    .venv/bin/python train.py --preset sample
+    .venv/bin/python train.py --preset shared --config '{"stages": {"gan": {"time_budget": 600}}}'
+    SRGAN_PRESET=paper SRGAN_CONFIG=overrides.json nohup .venv/bin/python train.py > train.log &
+
+``--preset`` and ``--config`` (a JSON string or the path of a JSON file) default to the
+``SRGAN_PRESET`` and ``SRGAN_CONFIG`` environment variables, as in the notebooks. Stage 1,
+stage 2 (unless it has 0 iterations) and the preset's SRCNN baseline run in turn, each
+resuming from its last checkpoint in ``out_dir``. With ``"tensorboard": true`` the losses, D
+outputs, learning rates, validation scores and one validation image per epoch also go to
+``<out_dir>/tensorboard`` (``tensorboard --logdir runs/sample/tensorboard``).
+
+Several processes (:mod:`distributed`: DistributedDataParallel, NCCL on GPUs, gloo on CPUs):
+
+    torchrun --nproc_per_node=4 train.py --preset paper          # one node, 4 GPUs
+    torchrun --nnodes=2 --nproc_per_node=8 --rdzv_backend=c10d \
+        --rdzv_endpoint=node0.example:29500 --rdzv_id=srgan train.py --preset paper  # 2 nodes
+
+``batch_size`` stays the global batch (16 in the paper: 4 GPUs x 4); resuming works the same.
+"""
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+
+import torch
+from easydict import EasyDict
+from torch.utils.data import DataLoader
+
+import create_data_lists as cdl
+import distributed
+import solver
+from config import srcnn_config, training_config
+from datasets import SRTestDataset, SRTrainDataset
+from utils import seed_everything
+
+
+def make_lists(config, log=print):
+    """The data lists of the ``sample*`` and ``shared*`` presets, made once (DIV2K's come from
+    ``create_data_lists.py``)."""
+    if config.preset.startswith("sample") and not Path(config.train_list).exists():
+        cdl.build_sample_dataset(Path(config.train_list).parent, config.scale, log=log)
+    if config.preset.startswith("shared") and not Path(config.train_list).exists():
+        shared, lists = Path("../shared/data"), Path(config.train_list).parent
+        pairs = [pair for name in ("T91", "BSD200")
+                 for pair in cdl.read_list(cdl.create_list(shared / name / "HR", None, name, lists, log=log))]
+        cdl.write_list(pairs, config.train_list)
+        cdl.create_benchmark_lists([shared / "Set5"], lists, config.scale, log=log)
+
+
+def make_data(config, device, log=print):
+    """The training loader (random patches) and the validation images of ``config``.
+
+    Returns:
+        EasyDict: ``train_loader`` (batches of (N, 3, h, w) LR in [0, 1] and (N, 3, H, W) HR in
+        [-1, 1]) and ``val_set`` (an ``SRTestDataset``).
+    """
+    world = distributed.world_size()
+    if config.batch_size % world:
+        raise ValueError(f"batch_size {config.batch_size} (the global batch) must be divisible "
+                         f"by the {world} processes")
+    train_set = SRTrainDataset(config.train_list, config.scale, config.hr_patch,
+                               config.patches_per_image, log=log)
+    # under torchrun each rank takes its share of the images (and draws its own patches from
+    # them); config.batch_size is the global batch, batch_size / world per rank
+    sampler = (torch.utils.data.DistributedSampler(train_set, shuffle=True, seed=config.seed,
+                                                   drop_last=True) if world > 1 else None)
+    train_loader = DataLoader(train_set, batch_size=config.batch_size // world, shuffle=sampler is None,
+                              sampler=sampler, drop_last=True, num_workers=config.num_workers,
+                              pin_memory=device.type == "cuda", persistent_workers=config.num_workers > 0)
+    val_set = SRTestDataset(config.val_list, config.scale)
+    log(f"{len(train_set.pairs)} training images ({len(train_set.skipped)} skipped), "
+        f"{len(train_loader)} iterations per epoch; {len(val_set)} validation images")
+    return EasyDict(train_loader=train_loader, val_set=val_set)
+
+
+def run_stage(config, key, data, log=print):
+    """Train ``config.stages[key]`` (``"pretrain"`` or ``"gan"``) with :func:`solver.fit`;
+    None for a stage of 0 iterations (SRCNN has no GAN stage)."""
+    stage = config.stages[key]
+    if not stage.iterations:
+        return None
+    return solver.fit(config, stage, data.train_loader, data.val_set, log=log)
+
+
+def run_baseline(config, data, log=print):
+    """Train the SRCNN baseline of ``config`` (``config.srcnn``) on the same data into the same
+    folder; None when the preset has none."""
+    baseline = srcnn_config(config)
+    if baseline is None:
+        return None
+    return solver.fit(baseline, baseline.stages.pretrain, data.train_loader, data.val_set, log=log)
+
+
+def run(config, log=print):
+    """Everything ``train.ipynb`` trains, in its order. Returns {stage name: training state}.
+
+    Under ``torchrun`` every rank runs this; :mod:`distributed` makes them one run (rank 0
+    logs, makes the lists and writes)."""
+    device = distributed.setup(config.device) or solver.resolve_device(config.device)
+    seed_everything(config.seed + distributed.rank())  # DDP copies rank 0's initial weights
+    if not distributed.is_main():
+        log = solver._silent
+    log(f"torch {torch.__version__}, device {device}, preset {config.preset}, out_dir {config.out_dir}"
+        + (f", {distributed.world_size()} processes" if distributed.world_size() > 1 else ""))
+    if distributed.is_main():
+        make_lists(config, log)
+    distributed.barrier()
+    data = make_data(config, device, log)
+    results = {}
+    for key in ("pretrain", "gan"):
+        training = run_stage(config, key, data, log)
+        if training is not None:
+            results[config.stages[key].name] = training
+            log(f"{config.stages[key].name}: {training.iteration} iterations")
+    baseline = run_baseline(config, data, log)
+    if baseline is not None:
+        results["srcnn"] = baseline
+        log(f"srcnn: {baseline.iteration} iterations, best validation PSNR {baseline.best_psnr:.2f} dB")
+    return results
+
+
+def read_overrides(text):
+    """``--config`` / ``SRGAN_CONFIG``: a JSON object, or the path of a file holding one."""
+    if not text:
+        return {}
+    if not text.lstrip().startswith("{") and Path(text).is_file():
+        text = Path(text).read_text()
+    try:
+        overrides = json.loads(text)
+    except json.JSONDecodeError as err:
+        raise ValueError(f"--config / SRGAN_CONFIG must be a JSON object or a JSON file: {err}") from None
+    if not isinstance(overrides, dict):
+        raise ValueError(f"--config / SRGAN_CONFIG must be a JSON object, got {type(overrides).__name__}")
+    return overrides
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--preset", default=os.environ.get("SRGAN_PRESET", "sample"),
+                        help="a preset of config.py (default: $SRGAN_PRESET or sample)")
+    parser.add_argument("--config", default=os.environ.get("SRGAN_CONFIG", ""),
+                        help="JSON overrides, or a JSON file (default: $SRGAN_CONFIG)")
+    args = parser.parse_args(argv)
+    config = training_config(args.preset, read_overrides(args.config))
+    if int(os.environ.get("RANK", "0")) == 0:
+        print(json.dumps(config, indent=1, default=str))
+    try:
+        run(config)
+    finally:
+        distributed.cleanup()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
