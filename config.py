@@ -80,6 +80,7 @@ DEFAULTS = dict(
                  vgg_before_activation=False,  # True: the conv output before its ReLU (ESRGAN)
                  pixel_loss=None,             # an extra pixel term: None | 'mse' | 'l1' (ESRGAN)
                  pixel_weight=0.0,
+                 grid_weight=0.0,             # losses.grid_loss: the 4x4-grid-locked part
                  adversarial_loss="vanilla",  # or "relativistic" (ESRGAN)
                  adversarial_weight=1e-3,
                  d_steps=1,                   # D updates per G update
@@ -115,7 +116,7 @@ ESRGAN = dict(
 ESRGAN_OFFLINE = dict(content_loss="l1", content_weight=1.0, pixel_loss=None, pixel_weight=0.0)
 
 # SRCNN (Dong et al., 2014): 9-1-5 with 64 and 32 channels, pixel MSE; no GAN stage. The paper
-# trains with SGD at 1e-4 for 8 x 10^8 backpropagations; Adam at 1e-3 (later works' choice)
+# trains with SGD at 1e-4 for hundreds of millions of backpropagations; Adam at 1e-3 (later works' choice)
 # gets there far sooner.
 SRCNN = dict(
     generator=dict(arch="srcnn"),
@@ -129,8 +130,10 @@ SRCNN = dict(
 # change: validation does not wait for BN statistics to settle) and a high learning rate, so
 # that it passes bicubic within minutes. Capped by iterations, not wall time, so that a busy
 # machine gets the same result, only later. Resize-convolution upsampling (nearest x2 + conv)
-# instead of sub-pixel convolutions: the one remedy that removed the grid pattern AND lowered
-# NIQE below the SRResNet's in the report's ablation (report/README.md, section 5).
+# instead of sub-pixel convolutions: the one remedy that removed the sub-pixel grid pattern
+# AND lowered NIQE below the SRResNet's in the report's ablation (report/README.md, section
+# 5b); on top of it, grid_weight 1e2 (losses.grid_loss) removes what was left of the pattern
+# locked to the 4x4 grid (section 5c).
 SAMPLE_DATA = dict(train_list="data/sample/sample_train.csv", val_list="data/sample/sample_test.csv",
                    hr_patch=48, patches_per_image=100, out_dir="runs/sample")
 # ../shared/data on a CPU: the papers' networks, a wall-time budget per stage.
@@ -144,7 +147,7 @@ PRESETS = {
         discriminator=dict(channels=16, fc_size=256),
         stages=dict(pretrain=dict(iterations=2400, lr_g=1.5e-3, milestones=[1200], gamma=0.2),
                     gan=dict(iterations=1000, lr_g=1e-4, lr_d=1e-4, milestones=[],
-                             content_loss="mse"))),
+                             content_loss="mse", grid_weight=1e2))),
     "sample_srcnn": merge_config(SRCNN, SAMPLE_DATA, dict(
         stages=dict(pretrain=dict(iterations=1000, lr_g=1e-3, milestones=[])))),
     # a small ESRGAN (6 RRDBs of 32 channels) for a few CPU minutes. Offline there is no
@@ -158,7 +161,7 @@ PRESETS = {
     "shared": dict(
         SHARED_DATA, srcnn=dict(preset="shared_srcnn"), generator=dict(upsampler="resize"),
         stages=dict(pretrain=dict(time_budget=3600),
-                    gan=dict(content_loss="mse", milestones=[], time_budget=1800))),
+                    gan=dict(content_loss="mse", milestones=[], time_budget=1800, grid_weight=1e2))),
     "shared_srcnn": merge_config(SRCNN, SHARED_DATA, dict(
         stages=dict(pretrain=dict(time_budget=600, milestones=[])))),
     # ESRGAN at a CPU's budget: 6 RRDBs (23 in the paper; Real-ESRGAN's "6B" size) on 64x64
@@ -258,6 +261,10 @@ TEST_DEFAULTS = dict(
     crop=(0.35, 0.35, 0.25),            # zoomed crop: top, left, size (fractions of the image)
     rating_seed=0,
     scores_glob="scores_*.csv",         # collected CSVs, in the rating kit's folder
+    # PULSE (super_resolution.ipynb's last section): the authors' weight files in `weights`;
+    # `image`: an aligned face crop (None: the face of scikit-image's astronaut photograph),
+    # downscaled to lr_size x lr_size (32: x32, 16: x64) with MATLAB's bicubic
+    pulse=dict(weights="weights/pulse", image=None, lr_size=32, restarts=4, steps=100),
 )
 TEST_PRESETS = {  # by run folder
     "runs/sample": dict(test_lists={"Sample": "data/sample/sample_test.csv"},

@@ -19,6 +19,8 @@ Generator loss (Ledig et al., 2017, Sec. 2.2, and its successors)::
   not the ground truth's, pixel for pixel);
 - ``pixel_loss``: an extra pixel term beside a perceptual content loss, ``None`` (SRGAN) or
   ``"l1"`` (ESRGAN's 1e-2 x L1);
+- ``grid_weight``: this project's remedy against a pattern locked to the 4x4 output grid
+  (:func:`grid_loss`; 0, off, in the papers' recipes);
 - ``adversarial_loss``: ``"vanilla"`` (the paper's -log D(G(LR)), non-saturating) or
   ``"relativistic"`` (ESRGAN's relativistic average GAN, Jolicoeur-Martineau 2018: D judges
   whether a real image is more realistic than the average fake one, and the generator gets
@@ -72,6 +74,30 @@ ADVERSARIAL_LOSSES = {
 def _lr_mse(sr, hr, scale):
     """MSE of the two images downscaled by 1 / ``scale`` (MATLAB bicubic, antialiased)."""
     return F.mse_loss(imresize_torch(sr, 1 / scale), imresize_torch(hr, 1 / scale))
+
+
+def grid_phase_means(imgs, period=4):
+    """The part of each image locked to the ``period`` x ``period`` output grid: each pixel
+    minus the mean of its grid block, averaged over the blocks per phase.
+
+    Args:
+        imgs (Tensor): (N, C, H, W), H and W multiples of ``period`` (the HR patches are).
+
+    Returns:
+        Tensor: (N, C, period, period); a pattern repeated on the grid comes out whole, texture
+        that is not locked to the grid averages towards 0.
+    """
+    n, c, h, w = imgs.shape
+    blocks = imgs.reshape(n, c, h // period, period, w // period, period)
+    residual = blocks - blocks.mean(dim=(3, 5), keepdim=True)  # block means removed
+    return residual.mean(dim=(2, 4))
+
+
+def grid_loss(sr, hr, period=4):
+    """Mean squared difference of the grid-locked parts (:func:`grid_phase_means`) of the output
+    and of HR: what ``metrics.grid_pattern`` measures, as a loss. A pattern on the 4x4 output
+    grid costs the generator directly, however little it adds to the pixel loss."""
+    return F.mse_loss(grid_phase_means(sr, period), grid_phase_means(hr, period))
 
 
 def _check(name, value, choices):
@@ -152,6 +178,7 @@ class GeneratorLoss(nn.Module):
         if self.pixel is not None:
             _check("pixel_loss", self.pixel, PIXEL_LOSSES)
         self.pixel_weight = stage.get("pixel_weight", 0.0)
+        self.grid_weight = stage.get("grid_weight", 0.0)
         self.feature_net = feature_net
 
     def content_loss(self, sr, hr):
@@ -170,6 +197,9 @@ class GeneratorLoss(nn.Module):
         if self.pixel is not None:
             terms["pixel_loss"] = PIXEL_LOSSES[self.pixel](sr, hr)
             total = total + self.pixel_weight * terms["pixel_loss"]
+        if self.grid_weight:
+            terms["grid_loss"] = grid_loss(sr, hr, self.scale)
+            total = total + self.grid_weight * terms["grid_loss"]
         if fake_logits is not None:
             terms["adversarial_loss"] = ADVERSARIAL_LOSSES[self.adversarial][1](fake_logits, real_logits)
             total = total + self.adversarial_weight * terms["adversarial_loss"]

@@ -232,10 +232,11 @@ class Synthesis(nn.Module):
         return [(batch, 1, 2 ** (i // 2 + 2), 2 ** (i // 2 + 2)) for i in range(self.n_styles)]
 
     def forward(self, styles, noises):
-        for i, block in enumerate(self.blocks.values()):
-            pair, noise = styles[:, 2 * i:2 * i + 2], noises[2 * i:2 * i + 2]
-            x = block(pair, noise) if i == 0 else block(x, pair, noise)
-        return self.torgb(x)
+        blocks = list(self.blocks.values())
+        x = blocks[0](styles[:, 0:2], noises[0:2])  # (N, C, 4, 4)
+        for i, block in enumerate(blocks[1:], start=1):  # x2 each: 8x8 ... resolution
+            x = block(x, styles[:, 2 * i:2 * i + 2], noises[2 * i:2 * i + 2])
+        return self.torgb(x)  # (N, 3, resolution, resolution), about [-1, 1]
 
 
 # ----------------------------------------------------------------------------------------------

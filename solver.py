@@ -537,7 +537,7 @@ def fit(config, stage, train_loader, val_dataset=None, log=print):
     deadline = time.monotonic() + stage.time_budget if stage.get("time_budget") else None
     try:
         while training.iteration < stage.iterations:
-            if deadline and time.monotonic() > deadline:
+            if distributed.any_rank(deadline and time.monotonic() > deadline):
                 log(f"{stage.name}: time budget of {stage.time_budget} s reached")
                 break
             started = time.perf_counter()

@@ -17,6 +17,7 @@ import math
 
 import torch
 import torch.nn as nn
+import torch.nn.functional as F
 
 from utils import check_scale
 
@@ -77,20 +78,38 @@ class ResizeConvBlock(nn.Module):
     pixel is made by the same filter. ESRGAN's RRDBNet upsamples this way (nearest). After a
     nearest upsampling the filter still sees whether it sits at the left or the right of a
     2x2 block (a difference across the block edge is zero inside it), so a pattern of period 2
-    stays within reach; bilinear upsampling (``mode="bilinear"``) smooths that edge away.
+    stays within reach; bilinear upsampling (``mode="bilinear"``) smooths that edge away, and
+    ``blur=True`` filters the conv's output with [1, 2, 1] x [1, 2, 1] / 16 (as StyleGAN's
+    upsampling layers), whose response at the Nyquist frequency is zero: no pattern of period
+    2 can leave the block.
     """
 
     def __init__(self, channels=64, upscale=2, kernel_size=3, prelu_per_channel=False,
-                 mode="nearest"):
+                 mode="nearest", blur=False):
         super().__init__()
         self.body = nn.Sequential(
             nn.Upsample(scale_factor=upscale, mode=mode),
             nn.Conv2d(channels, channels, kernel_size, padding=kernel_size // 2),
+            *([Blur121(channels)] if blur else []),
             _prelu(channels, prelu_per_channel),
         )
 
     def forward(self, x):
         return self.body(x)
+
+
+class Blur121(nn.Module):
+    """Depthwise [1, 2, 1] x [1, 2, 1] / 16 low-pass filter, replicated borders: zero response
+    at the Nyquist frequency (a checkerboard of period 2 becomes flat)."""
+
+    def __init__(self, channels):
+        super().__init__()
+        kernel = torch.tensor([1.0, 2.0, 1.0])
+        self.register_buffer("kernel", (kernel[:, None] * kernel[None, :] / 16).expand(channels, 1, 3, 3).clone())
+
+    def forward(self, x):
+        return F.conv2d(F.pad(x, (1, 1, 1, 1), mode="replicate"), self.kernel.to(x.dtype),
+                        groups=x.shape[1])
 
 
 def icnr_(weight, upscale=2, init=nn.init.kaiming_normal_):
@@ -108,7 +127,8 @@ def icnr_(weight, upscale=2, init=nn.init.kaiming_normal_):
 
 
 UPSAMPLERS = {"subpixel": SubPixelBlock, "resize": ResizeConvBlock,
-              "resize_bilinear": functools.partial(ResizeConvBlock, mode="bilinear")}
+              "resize_bilinear": functools.partial(ResizeConvBlock, mode="bilinear"),
+              "resize_blur": functools.partial(ResizeConvBlock, blur=True)}
 
 
 class SRResNet(nn.Module):
@@ -128,8 +148,8 @@ class SRResNet(nn.Module):
             (EDSR, 2017) do: evaluation then does not depend on running statistics, which
             lag behind the weights early in training (the ``sample`` preset uses this).
         upsampler (str): ``"subpixel"`` (the paper's), ``"resize"`` (nearest x2 + conv,
-            :class:`ResizeConvBlock`) or ``"resize_bilinear"`` (bilinear x2 + conv), a key of
-            ``UPSAMPLERS``.
+            :class:`ResizeConvBlock`), ``"resize_bilinear"`` (bilinear x2 + conv) or
+            ``"resize_blur"`` (nearest x2 + conv + [1, 2, 1] blur), a key of ``UPSAMPLERS``.
         icnr (bool): ICNR initialisation of the sub-pixel convs (:class:`SubPixelBlock`).
 
     Shapes: (N, 3, h, w) in [0, 1] -> (N, 3, h * scale, w * scale) in [-1, 1]. Receptive
@@ -167,7 +187,8 @@ class SRResNet(nn.Module):
         # pixel each way); the tail at x scale. tests/test_archs.py measures it.
         k, r = large_kernel // 2, small_kernel // 2
         interp = 1 if upsampler == "resize_bilinear" else 0
-        ups = [r / 2 ** (i + (upsampler != "subpixel")) + interp / 2 ** i
+        blur = 1 if upsampler == "resize_blur" else 0  # one more pixel at the x2 resolution
+        ups = [(r + blur) / 2 ** (i + (upsampler != "subpixel")) + interp / 2 ** i
                for i in range(int(math.log2(scale)))]
         self.receptive_radius = math.ceil(k + 2 * r * n_blocks + r + sum(ups) + k / scale)
 

@@ -40,6 +40,7 @@ from utils import merge_config, seed_everything, signed_to_uint8  # noqa: E402
 BASE = {"generator": {"upsampler": "subpixel"}}
 RESIZE = {"generator": {"upsampler": "resize"}}
 BILINEAR = {"generator": {"upsampler": "resize_bilinear"}}
+BLUR = {"generator": {"upsampler": "resize_blur"}}
 SN_NO_BN = {"discriminator": {"spectral_norm": True, "batch_norm": False}}
 UNET = {"discriminator": {"arch": "unet", "channels": 16}}
 PATCH = {"discriminator": {"arch": "patch", "channels": 16, "spectral_norm": True, "batch_norm": False}}
@@ -102,6 +103,13 @@ VARIANTS = {
     "srresnet_bilinear": BILINEAR,
     "resize_bilinear": BILINEAR,
     "bilinear_translate": merge_config(BILINEAR, gan(d_translate=3)),
+    # nearest x2 + conv + [1, 2, 1] blur (StyleGAN's upsampling): nothing of period 2 passes
+    "srresnet_blur": BLUR,
+    "resize_blur": BLUR,
+    # a loss on the grid-locked part itself (losses.grid_loss), on resize-convolution
+    "resize_grid_1e2": merge_config(RESIZE, gan(grid_weight=1e2)),
+    "resize_grid_1e3": merge_config(RESIZE, gan(grid_weight=1e3)),
+    "resize_grid_1e4": merge_config(RESIZE, gan(grid_weight=1e4)),
 }
 
 
@@ -110,7 +118,8 @@ def pretrained(config, runs, log):
     named by the arguments that differ from SRResNet's defaults). Not safe for two processes
     that need the same new folder at once: run the ``srresnet*`` variants first."""
     defaults = {k: v.default for k, v in inspect.signature(SRResNet).parameters.items()}
-    arch = "_".join(f"{k}-{v}" for k, v in sorted(config.generator.items()) if defaults.get(k) != v)
+    arch = "_".join(f"{k}-{v}" for k, v in sorted(config.generator.items())
+                    if k != "arch" and defaults.get(k) != v)
     out_dir = runs / f"pretrain_{arch}"
     best = out_dir / "srresnet_best.pth"
     if not best.exists():

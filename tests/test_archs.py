@@ -14,6 +14,7 @@ SMALL = {
     "srresnet": dict(arch="srresnet", n_blocks=2, channels=8),
     "srresnet_resize": dict(arch="srresnet", n_blocks=2, channels=8, upsampler="resize"),
     "srresnet_bilinear": dict(arch="srresnet", n_blocks=1, channels=8, upsampler="resize_bilinear"),
+    "srresnet_blur": dict(arch="srresnet", n_blocks=1, channels=8, upsampler="resize_blur"),
     "rrdbnet": dict(arch="rrdbnet", n_blocks=1, channels=8, growth=4),
     "srcnn": dict(arch="srcnn", channels=(8, 4)),
 }
@@ -151,3 +152,13 @@ def test_interpolation_refuses_other_networks():
     a, b = SRResNet(n_blocks=1, channels=8), SRResNet(n_blocks=2, channels=8)
     with pytest.raises(ValueError, match="the two networks differ"):
         inference.interpolate_generators(a, b, 0.5)
+
+
+def test_blurred_resize_conv_cannot_output_a_period_two_pattern():
+    """[1, 2, 1] has no response at Nyquist: whatever the conv draws, a checkerboard cannot
+    leave the block (away from the borders)."""
+    from archs.srresnet import Blur121
+
+    checker = ((torch.arange(12)[:, None] + torch.arange(12)[None, :]) % 2).float()
+    out = Blur121(1)(checker[None, None] * 2 - 1)
+    torch.testing.assert_close(out[..., 1:-1, 1:-1], torch.zeros(1, 1, 10, 10))

@@ -137,3 +137,20 @@ def test_esrgan_losses_compose_with_their_weights():
     assert terms["pixel_loss"].item() == pytest.approx(0.5)
     assert terms["adversarial_loss"].item() == pytest.approx(math.log(2))  # both sides at 0.5
     assert total.item() == pytest.approx(1.0 + 0.5 * 0.5 + 0.25 * math.log(2))
+
+
+def test_grid_loss_sees_a_pattern_on_the_grid_and_nothing_else():
+    from losses import grid_loss
+
+    torch.manual_seed(0)
+    hr = torch.randn(2, 3, 16, 16)
+    pattern = torch.zeros(1, 1, 4, 4)
+    pattern[..., 0, 0] = 1.0
+    pattern = pattern - pattern.mean()  # zero mean per block: invisible to the block means
+    assert grid_loss(hr + pattern.repeat(1, 1, 4, 4), hr).item() == pytest.approx((pattern ** 2).mean().item())
+    assert grid_loss(hr + 0.3, hr).item() == pytest.approx(0.0, abs=1e-12)  # a shift: not on the grid
+    shifted = torch.roll(hr, 1, dims=-1)
+    assert grid_loss(hr, hr).item() == 0 and grid_loss(shifted, hr).item() > 0
+    loss, terms = GeneratorLoss(EasyDict(grid_weight=10.0), scale=4)(hr + pattern.repeat(1, 1, 4, 4), hr)
+    assert terms["grid_loss"].item() == pytest.approx((pattern ** 2).mean().item())
+    assert loss.item() == pytest.approx(terms["content_loss"].item() + 10 * terms["grid_loss"].item())

@@ -91,4 +91,7 @@ def test_super_resolution_notebook_makes_outputs_and_kit(executed):
     assert (run / "rating_kit" / "index.html").exists() and (run / "rating_kit_key.csv").exists()
     assert not (run / "rating_kit" / "key.csv").exists()
     assert len(list((run / "rating_kit" / "images").glob("*.png"))) == 20
-    assert "no scores yet" in text_of(notebooks["super_resolution.ipynb"])
+    text = text_of(notebooks["super_resolution.ipynb"])
+    assert "no scores yet" in text
+    # PULSE without the authors' weights: which files, from where, to where
+    assert "synthesis.pt: https://drive.google.com/" in text and "weights/pulse/" in text

@@ -1,0 +1,55 @@
+"""The report's tables of the three model families (section 7) from test.ipynb's files.
+
+Copies ``runs/shared/test_results.json`` and ``runs/shared/interpolation.json`` (written by
+``test.ipynb`` after ``report/run_families.sh``) to ``report/families_results.json`` and
+``report/families_interpolation.json``, with the training iterations of each checkpoint, and
+prints the markdown tables of section 7.
+
+    .venv/bin/python report/families_table.py
+"""
+import json
+import math
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+import torch  # noqa: E402
+
+from config import METHODS  # noqa: E402
+
+
+def main(run=ROOT / "runs" / "shared"):
+    results = json.loads((run / "test_results.json").read_text())
+    sweep = json.loads((run / "interpolation.json").read_text())
+    iterations = {}
+    for method, name in METHODS.items():
+        path = run / name
+        if path.exists():
+            checkpoint = torch.load(path, map_location="cpu", weights_only=True)
+            iterations[method] = {"iteration": checkpoint["iteration"],
+                                  "generator": checkpoint["config"]["generator"]}
+    (ROOT / "report" / "families_results.json").write_text(
+        json.dumps({"results": results, "checkpoints": iterations}, indent=2) + "\n")
+    (ROOT / "report" / "families_interpolation.json").write_text(json.dumps(sweep, indent=2) + "\n")
+
+    methods = [m for m in ("bicubic", *METHODS, "HR") if m in next(iter(results.values()))]
+    print("| set (images) | " + " | ".join(methods) + " |")
+    print("|---|" + "---|" * len(methods))
+    for set_name, by_method in results.items():
+        cells = []
+        for m in methods:
+            r = by_method[m]
+            psnr = "-" if r["psnr"] is None or not math.isfinite(r["psnr"]) else f"{r['psnr']:.2f}"
+            cells.append(f"{psnr} / {r['ssim']:.4f} / {r['niqe']:.2f}")
+        print(f"| {set_name} ({by_method['bicubic']['images']}) | " + " | ".join(cells) + " |")
+    print("\niterations:", {m: v["iteration"] for m, v in iterations.items()})
+    for label, by_set in sweep.items():
+        print(f"\n{label}: " + "; ".join(
+            f"{s}: " + ", ".join(f"{r['alpha']:g}: {r['psnr']:.2f}/{r['niqe']:.2f}" for r in rows)
+            for s, rows in by_set.items()))
+
+
+if __name__ == "__main__":
+    main()
