@@ -38,6 +38,12 @@ OMP_NUM_THREADS=1 SRGAN_PRESET=shared_esrgan SRGAN_CONFIG="$(budget "$pre" "$gan
   .venv/bin/jupyter nbconvert --to notebook --execute train.ipynb --output-dir runs/shared/notebooks_esrgan \
   > runs/shared/stream_esrgan.log 2>&1 &
 second=$!
-wait $first $second
+status=0
+wait $first || status=$?
+wait $second || status=$?
+if [[ $status != 0 ]]; then
+  echo "a training stream failed (exit $status): see runs/shared/stream_*.log" >&2
+  exit $status
+fi
 SRGAN_PRESET=shared .venv/bin/jupyter nbconvert --to notebook --execute test.ipynb super_resolution.ipynb \
   --output-dir runs/shared/notebooks
