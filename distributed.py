@@ -57,6 +57,10 @@ def setup(device_name="auto"):
     return torch.device("cpu")
 
 
+def silent(*args, **kwargs):
+    """The log of the ranks other than 0: one log per run, rank 0's."""
+
+
 def cleanup():
     """Leave the process group (end of a torchrun run)."""
     if dist.is_initialized():

@@ -505,7 +505,7 @@ def fit(config, stage, train_loader, val_dataset=None, log=print):
     """
     device = distributed.setup(config.device) or resolve_device(config.device)
     if not distributed.is_main():
-        log = _silent  # one log for the run: rank 0's
+        log = distributed.silent  # one log for the run: rank 0's
     if device.type == "cuda":
         torch.backends.cudnn.benchmark = True  # fixed patch sizes: let cuDNN pick its fastest kernels
     out_dir = Path(config.out_dir)
@@ -563,9 +563,6 @@ def fit(config, stage, train_loader, val_dataset=None, log=print):
     distributed.barrier()  # the next stage starts from the checkpoints rank 0 has written
     return training
 
-
-def _silent(*args, **kwargs):
-    """The log of the ranks other than 0."""
 
 def _check_same_networks(checkpoint, config, path, keys):
     """Raise ``ValueError`` when ``path`` was trained with other ``config.generator`` (or

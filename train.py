@@ -105,7 +105,7 @@ def run(config, log=print):
     device = distributed.setup(config.device) or solver.resolve_device(config.device)
     seed_everything(config.seed + distributed.rank())  # DDP copies rank 0's initial weights
     if not distributed.is_main():
-        log = solver._silent
+        log = distributed.silent
     log(f"torch {torch.__version__}, device {device}, preset {config.preset}, out_dir {config.out_dir}"
         + (f", {distributed.world_size()} processes" if distributed.world_size() > 1 else ""))
     if distributed.is_main():

@@ -19,16 +19,9 @@ export TQDM_DISABLE=1
 budget() {  # the SRGAN_CONFIG of one stream: stage budgets in seconds
   echo "{\"stages\": {\"pretrain\": {\"time_budget\": $(($1 * 60))}, \"gan\": {\"time_budget\": $(($2 * 60))}}$3}"
 }
-# the data lists once, before the two streams (as train.ipynb and test.ipynb make them)
-.venv/bin/python - <<'PY'
-from pathlib import Path
-import create_data_lists as cdl
-shared, lists = Path("../shared/data"), Path("runs/shared/lists")
-pairs = [pair for name in ("T91", "BSD200")
-         for pair in cdl.read_list(cdl.create_list(shared / name / "HR", None, name, lists))]
-cdl.write_list(pairs, lists / "train.csv")
-cdl.create_benchmark_lists([shared / name for name in ("Set5", "Set14", "B100")], lists, 4)
-PY
+# the training lists once, before the two streams (both would make them); test.ipynb makes
+# the Set14 and B100 lists
+.venv/bin/python -c "import config, train; train.make_lists(config.training_config('shared'))"
 OMP_NUM_THREADS=1 SRGAN_PRESET=shared \
   SRGAN_CONFIG="$(budget "$pre" "$gan" "")" \
   .venv/bin/jupyter nbconvert --to notebook --execute train.ipynb --output-dir runs/shared/notebooks_srgan \
