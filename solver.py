@@ -18,16 +18,17 @@ The config keys read here (``config.py`` has every one, with its default)::
            content_loss ('mse' | 'l1' | 'vgg' | 'lr_mse'), content_weight, vgg_i, vgg_j,
            vgg_loss_scale, vgg_distance, vgg_before_activation, pixel_loss, pixel_weight,
            adversarial_loss ('vanilla' | 'relativistic'), adversarial_weight, d_steps,
-           label_smoothing, d_translate, ema_decay, init_from, time_budget, max_bad_steps
+           label_smoothing, d_translate, d_input, ema_decay, init_from, time_budget,
+           max_bad_steps
 
 Losses: ``losses.py`` (SRGAN's: pixel MSE or VGG content + 1e-3 x -log D(G(LR)); ESRGAN's:
 VGG before activation (L1) + 1e-2 x L1 + 5e-3 x relativistic; the discriminator minimises
 binary cross-entropy). The GAN stage's remedies against a discriminator that wins outright
 and a generator that answers with a grid pattern are stage and network options whose defaults
 are the paper's SRGAN: the relativistic loss, spectral norm, a patch or U-Net discriminator,
-anti-aliased D, random translation of D's inputs (``d_translate``), an exponential moving
-average of the generator (``ema_decay``), resize-convolution or ICNR in the generator (see
-``archs``); report/README.md measures them.
+anti-aliased D, random translation of D's inputs (``d_translate``), a D that sees luma only
+(``d_input``), an exponential moving average of the generator (``ema_decay``),
+resize-convolution or ICNR in the generator (see ``archs``); report/README.md measures them.
 """
 import contextlib
 import csv
@@ -77,6 +78,8 @@ def build_training(config, stage, device):
     """
     if stage.mode not in ("pretrain", "gan"):
         raise ValueError(f"stage.mode must be 'pretrain' or 'gan', got {stage.mode!r}")
+    if stage.get("d_input", "rgb") not in D_INPUTS:
+        raise ValueError(f"stage.d_input must be one of {sorted(D_INPUTS)}, got {stage.d_input!r}")
     ema_decay = stage.get("ema_decay")
     if ema_decay is not None and not 0 < ema_decay < 1:
         raise ValueError(f"stage.ema_decay must be None or in (0, 1), got {ema_decay!r}")
@@ -383,6 +386,28 @@ def random_translate(imgs, max_shift):
     return torch.stack([padded[i, :, dy:dy + h, dx:dx + w] for i, (dy, dx) in enumerate(offsets)])
 
 
+def luma(imgs):
+    """The luma of RGB images (ITU-R BT.601 weights), repeated over the three channels.
+
+    With ``stage.d_input = "luma"`` every input of the discriminator goes through it: D judges
+    texture, not colour (DPED's texture discriminator sees gray images, Ignatov et al., ICCV
+    2017), so the adversarial gradient cannot shift the output's chroma, which the content loss
+    alone then fixes: no colour fringes where D would reward them.
+
+    Args:
+        imgs (Tensor): (N, 3, H, W), any range (the weights sum to 1: [-1, 1] stays [-1, 1]).
+
+    Returns:
+        Tensor: (N, 3, H, W), three equal channels; differentiable.
+    """
+    weights = imgs.new_tensor([0.299, 0.587, 0.114]).view(1, 3, 1, 1)
+    return (imgs * weights).sum(dim=1, keepdim=True).expand_as(imgs)
+
+
+# what the discriminator sees of an image (stage.d_input)
+D_INPUTS = {"rgb": lambda imgs: imgs, "luma": luma}
+
+
 def _gan_step(training, lr_imgs, hr_imgs, stage, amp_dtype):
     """SRGAN: discriminator step(s), then one generator step. None if a loss is not finite."""
     # The networks as the steps call them: the modules, or their torch.compile wrappers.
@@ -393,7 +418,11 @@ def _gan_step(training, lr_imgs, hr_imgs, stage, amp_dtype):
     autocast = torch.autocast(lr_imgs.device.type, dtype=amp_dtype, enabled=amp_dtype is not None)
     real_target = 1.0 - stage.label_smoothing  # one-sided label smoothing (0 = none)
     kind = stage.get("adversarial_loss", "vanilla")
-    shift = stage.get("d_translate", 0)  # every input of D goes through the same augmentation
+    shift = stage.get("d_translate", 0)
+    view = D_INPUTS[stage.get("d_input", "rgb")]
+
+    def d_view(imgs):  # every input of D, real or fake, goes through the same view
+        return view(random_translate(imgs, shift))
 
     with autocast:
         sr_imgs = generator(lr_imgs)  # (N, 3, 96, 96) in [-1, 1]
@@ -402,8 +431,8 @@ def _gan_step(training, lr_imgs, hr_imgs, stage, amp_dtype):
     # sr_imgs.detach(): the D loss must not send gradients into the generator.
     for _ in range(stage.d_steps):
         with autocast:
-            real_logits = discriminator(random_translate(hr_imgs, shift))  # (N,) or (N, 1, h, w)
-            fake_logits = discriminator(random_translate(sr_imgs.detach(), shift))
+            real_logits = discriminator(d_view(hr_imgs))  # (N,) or (N, 1, h, w)
+            fake_logits = discriminator(d_view(sr_imgs.detach()))
             d_loss_real, d_loss_fake = discriminator_loss(kind, real_logits, fake_logits, real_target)
             d_loss = d_loss_real + d_loss_fake
         optimizer_d.zero_grad(set_to_none=True)
@@ -416,12 +445,12 @@ def _gan_step(training, lr_imgs, hr_imgs, stage, amp_dtype):
     # ---------------------------------------- GENERATOR --------------------------------------
     # D frozen: the generator's loss flows through D to G, but D's weights get no gradient.
     with frozen(training.discriminator), autocast:
-        fake_logits_g = discriminator_g(random_translate(sr_imgs, shift))
+        fake_logits_g = discriminator_g(d_view(sr_imgs))
         # The relativistic loss compares with D(HR), a constant for the generator: no graph.
         real_logits_g = None
         if needs_real_logits(kind):
             with torch.no_grad():
-                real_logits_g = discriminator_g(random_translate(hr_imgs, shift))
+                real_logits_g = discriminator_g(d_view(hr_imgs))
         g_loss, terms = training.loss(sr_imgs, hr_imgs, fake_logits_g, real_logits_g)
         optimizer_g.zero_grad(set_to_none=True)
         if not _finite_everywhere(g_loss):

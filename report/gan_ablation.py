@@ -110,6 +110,15 @@ VARIANTS = {
     "resize_grid_1e2": merge_config(RESIZE, gan(grid_weight=1e2)),
     "resize_grid_1e3": merge_config(RESIZE, gan(grid_weight=1e3)),
     "resize_grid_1e4": merge_config(RESIZE, gan(grid_weight=1e4)),
+    # session 6, on top of the sample recipe (resize_grid_1e2): a moving average of G short
+    # enough for a 1,000-step stage (0.999 averages back to the pretrained weights)
+    "recipe_ema_0.99": merge_config(RESIZE, gan(grid_weight=1e2, ema_decay=0.99)),
+    "recipe_ema_0.995": merge_config(RESIZE, gan(grid_weight=1e2, ema_decay=0.995)),
+    # the same, run with --iterations 2000 (its own name, so that its folder and crops differ)
+    "recipe_ema_0.99_2k": merge_config(RESIZE, gan(grid_weight=1e2, ema_decay=0.99)),
+    # D judges luma only (DPED's texture discriminator): against the colour fringes
+    "recipe_luma_d": merge_config(RESIZE, gan(grid_weight=1e2, d_input="luma")),
+    "recipe_luma_d_ema_0.99": merge_config(RESIZE, gan(grid_weight=1e2, d_input="luma", ema_decay=0.99)),
 }
 
 

@@ -4,7 +4,8 @@ Reads ``report/gan_ablation.jsonl`` (one line per run), prints a markdown table 
 seeds of each variant, with the number of seeds, and per-seed PSNR / NIQE / grid; D outputs in
 parentheses are sigmoid(C(x)) of runs made before the relativistic ones logged D_Ra), and writes
 ``report/figures/gan_ablation_crops.png``: the zoomed crop of each variant (first seed), 3x
-nearest-neighbour, labelled, and ``report/figures/gan_ablation_plane.png``: PSNR against NIQE
+nearest-neighbour, labelled (``--all-seeds``: a row per variant, a crop per seed), and
+``report/figures/gan_ablation_plane.png`` (the figure's name with "plane" for "crops"): PSNR against NIQE
 of every variant, with bicubic and HR on the same images. The crops come from scikit-image's ``chelsea`` photograph (the
 sample preset's first validation image), which the project may show.
 
@@ -33,6 +34,10 @@ def main():
     parser.add_argument("--runs", type=Path, default=ROOT / "runs" / "gan_ablation")
     parser.add_argument("--figure", type=Path, default=ROOT / "report" / "figures" / "gan_ablation_crops.png")
     parser.add_argument("--variants", nargs="*", help="order and subset of the figure's crops")
+    parser.add_argument("--only", action="store_true",
+                        help="the table and the plane too hold only --variants (else every variant)")
+    parser.add_argument("--all-seeds", action="store_true",
+                        help="one row of crops per variant, one crop per seed (else the first seed's)")
     args = parser.parse_args()
     rows = [json.loads(line) for line in args.results.read_text().splitlines() if line.strip()]
     by_variant = defaultdict(list)
@@ -43,9 +48,10 @@ def main():
     print("| variant | seeds | PSNR | SSIM | NIQE | grid | D(HR) | D(G(LR)) | per seed: PSNR / NIQE / grid |")
     print("|---|---|---|---|---|---|---|---|---|")
     order = [n for n in (args.variants or []) if n in by_variant]
-    order += [n for n in by_variant if n not in order]
+    if not args.only:
+        order += [n for n in by_variant if n not in order]
     for name in order:
-        runs = by_variant[name]
+        runs = sorted(by_variant[name], key=lambda r: r["seed"])
         mean = {k: float(np.mean([r[k] for r in runs])) for k in ("psnr", "ssim", "niqe", "grid", "d_real", "d_fake")}
         seeds = "; ".join(f"s{r['seed']}: {r['psnr']:.2f} / {r['niqe']:.2f} / {r['grid']:.2f}" for r in runs)
         d = "- | -" if np.isnan(mean["d_real"]) else f"{mean['d_real']:.2f} | {mean['d_fake']:.2f}"
@@ -55,22 +61,28 @@ def main():
               f"{mean['grid']:.2f} | {d} | {seeds} |")
 
     names = args.variants or list(by_variant)
-    crops = []
+    crops = []  # (title, image or None for an empty cell)
+    columns = max(len(by_variant[name]) for name in names) if args.all_seeds else None
     for name in names:
-        seed = by_variant[name][0]["seed"]
-        path = args.runs / f"{args.preset}_{name}_s{seed}" / "crop.png"
-        if path.exists():
-            crops.append((name, np.asarray(Image.open(path))))
-    if not crops:
+        runs = sorted(by_variant[name], key=lambda r: r["seed"]) if args.all_seeds else by_variant[name][:1]
+        for run in runs:
+            path = args.runs / f"{args.preset}_{name}_s{run['seed']}" / "crop.png"
+            if path.exists():
+                title = f"{name} s{run['seed']}" if args.all_seeds else name
+                crops.append((title, np.asarray(Image.open(path))))
+        if args.all_seeds:  # pad the row: one variant per row
+            crops += [("", None)] * ((-len(crops)) % columns)
+    if not any(crop is not None for _, crop in crops):
         sys.exit(f"no crops under {args.runs}")
-    columns = min(5, len(crops))
+    columns = columns or min(5, len(crops))
     rows_n = (len(crops) + columns - 1) // columns
     fig, axes = plt.subplots(rows_n, columns, figsize=(3 * columns, 3.3 * rows_n), squeeze=False)
     for ax in axes.ravel():
         ax.axis("off")
     for ax, (name, crop) in zip(axes.ravel(), crops):
-        ax.imshow(crop, interpolation="nearest")
-        ax.set_title(name, fontsize=10)
+        if crop is not None:
+            ax.imshow(crop, interpolation="nearest")
+            ax.set_title(name, fontsize=10)
     fig.tight_layout()
     args.figure.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(args.figure, dpi=80)
@@ -102,11 +114,11 @@ def plane(by_variant, order, args):
     ax.annotate(f"HR (NIQE {hr['niqe']:.2f}, PSNR inf)", (hr["niqe"], ax.get_ylim()[1]),
                 textcoords="offset points", xytext=(4, -12), color="C3")
     ax.set(xlabel="NIQE (lower: more natural)", ylabel="PSNR (dB, Y, 4-px border)",
-           title=f"{args.preset} preset, 1,000 GAN iterations: perception-distortion plane")
+           title=f"{args.preset} preset, GAN variants: perception-distortion plane")
     ax.invert_xaxis()  # better to the right on both axes
     ax.grid(alpha=0.3)
     fig.tight_layout()
-    path = args.figure.with_name("gan_ablation_plane.png")
+    path = args.figure.with_name(args.figure.name.replace("crops", "plane"))
     fig.savefig(path, dpi=90)
     print(f"wrote {path}; bicubic PSNR {bicubic['psnr']:.2f} NIQE {bicubic['niqe']:.2f}, HR NIQE {hr['niqe']:.2f}")
 

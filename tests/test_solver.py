@@ -297,8 +297,30 @@ def test_random_translate_shifts_within_range_and_keeps_gradients():
     assert x.grad is not None
 
 
+def test_luma_view_keeps_gray_and_gives_chroma_no_gradient():
+    gray = torch.rand(2, 1, 8, 8).expand(2, 3, 8, 8)
+    torch.testing.assert_close(solver.luma(gray), gray)
+    red = torch.zeros(1, 3, 2, 2)
+    red[:, 0] = 1
+    torch.testing.assert_close(solver.luma(red), torch.full((1, 3, 2, 2), 0.299))
+    # whatever D does with the view, its gradient on the input is the luma weights times one
+    # map: a change of colour that keeps the luma (orthogonal to them) gets no gradient
+    torch.manual_seed(0)
+    x = torch.rand(2, 3, 8, 8, requires_grad=True)
+    conv = torch.nn.Conv2d(3, 1, 3)
+    conv(solver.D_INPUTS["luma"](x)).tanh().sum().backward()
+    weights = torch.tensor([0.299, 0.587, 0.114]).view(1, 3, 1, 1)
+    torch.testing.assert_close(x.grad, weights * x.grad.sum(1, keepdim=True))
+
+
+def test_unknown_d_input_is_an_error_naming_it(tmp_path):
+    with pytest.raises(ValueError, match=r"stage.d_input must be one of \['luma', 'rgb'\], got 'gray'"):
+        solver.build_training(tiny_config(tmp_path), stage("gan", d_input="gray"), torch.device("cpu"))
+
+
 @pytest.mark.parametrize("disc, extra", [
     (dict(arch="unet", channels=4), dict(adversarial_loss="relativistic", d_translate=2)),
+    (dict(arch="srgan", channels=4, fc_size=16), dict(d_input="luma", d_translate=1)),
     (dict(arch="patch", channels=4, n_layers=2, spectral_norm=True, batch_norm=False), dict(ema_decay=0.9)),
     (dict(arch="srgan", channels=4, fc_size=16, antialias=True), dict(d_steps=2)),
 ])
