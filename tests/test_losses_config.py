@@ -70,6 +70,10 @@ def test_presets_build_and_paper_keeps_the_paper_gan(preset):
                 gan.milestones, config.hr_patch, config.batch_size) == (
             "vgg", True, "l1", "l1", "relativistic", 5e-3, 1e-4, 4e5, [5e4, 1e5, 2e5, 3e5], 128, 16)
         assert n_params(generator) == 16_697_987
+    if preset in ("sample", "shared"):  # report section 5d's recipe
+        gan = config.stages.gan
+        assert (config.generator.upsampler, gan.grid_weight, gan.ema_decay, gan.d_input) == (
+            "resize", 1e2, 0.99, "rgb")
     if preset == "paper":
         gan = config.stages.gan
         assert (gan.adversarial_loss, gan.adversarial_weight, gan.content_loss, gan.d_translate,
