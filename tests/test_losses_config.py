@@ -74,6 +74,8 @@ def test_presets_build_and_paper_keeps_the_paper_gan(preset):
         gan = config.stages.gan
         assert (config.generator.upsampler, gan.grid_weight, gan.ema_decay, gan.d_input) == (
             "resize", 1e2, 0.99, "rgb")
+    if preset == "sample_esrgan":  # section 7c
+        assert config.stages.gan.ema_decay == 0.99
     if preset == "paper":
         gan = config.stages.gan
         assert (gan.adversarial_loss, gan.adversarial_weight, gan.content_loss, gan.d_translate,
