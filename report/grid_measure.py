@@ -24,6 +24,21 @@ from metrics import grid_pattern  # noqa: E402
 from utils import signed_to_uint8  # noqa: E402
 
 
+def grid_per_image(generator, dataset, device, tile=None):
+    """``grid_pattern`` (period 4, 4-px border) of ``generator``'s output for each image of
+    ``dataset``; with ``generator=None``, of the HR images."""
+    scores = []
+    for index in range(len(dataset)):
+        item = dataset[index]
+        if generator is None:
+            img = item["hr"]
+        else:
+            sr = inference.super_resolve(generator, item["lr"].unsqueeze(0).to(device), tile)[0]
+            img = signed_to_uint8(sr)
+        scores.append(grid_pattern(img, 4, 4))
+    return scores
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--list", required=True, help="a CSV test list (create_data_lists.py)")
@@ -37,17 +52,14 @@ def main():
         sys.exit(f"--checkpoints takes NAME=PATH, got {bad}")
     device = inference.resolve_device("auto")
     dataset = SRTestDataset(args.list, 4)
-    generators = {name: inference.load_generator(path, device) for name, path in pairs}
-    per_image = []
-    for index in range(len(dataset)):
-        item = dataset[index]
-        row = {"name": item["name"], "HR": grid_pattern(item["hr"], 4, 4)}
-        for name, generator in generators.items():
-            sr = inference.super_resolve(generator, item["lr"].unsqueeze(0).to(device), args.tile)[0]
-            row[name] = grid_pattern(signed_to_uint8(sr), 4, 4)
-        per_image.append(row)
+    generators = {"HR": None} | {name: inference.load_generator(path, device) for name, path in pairs}
+    scores = {name: grid_per_image(generator, dataset, device, args.tile)
+              for name, generator in generators.items()}
+    per_image = [{"name": dataset[i]["name"]} | {name: scores[name][i] for name in generators}
+                 for i in range(len(dataset))]
+    for row in per_image:
         print(" ".join(f"{k} {v:.2f}" if isinstance(v, float) else str(v) for k, v in row.items()))
-    means = {name: float(np.mean([row[name] for row in per_image])) for name in ["HR", *generators]}
+    means = {name: float(np.mean(scores[name])) for name in generators}
     print("mean:", " ".join(f"{k} {v:.2f}" for k, v in means.items()))
     args.results.write_text(json.dumps({"list": args.list, "checkpoints": dict(pairs), "mean": means,
                                         "per_image": per_image,

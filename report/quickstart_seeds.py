@@ -28,17 +28,15 @@ import inference  # noqa: E402
 import train  # noqa: E402
 from config import training_config  # noqa: E402
 from datasets import SRTestDataset  # noqa: E402
-from metrics import grid_pattern  # noqa: E402
-from utils import signed_to_uint8  # noqa: E402
+from report.grid_measure import grid_per_image  # noqa: E402
 
 
 def score(path, dataset, device):
     """PSNR / SSIM / NIQE means (test.ipynb's) and the mean grid measure of one checkpoint."""
     generator = inference.load_generator(path, device)
     scores = inference.validate(generator, dataset, device, with_niqe=True)
-    grids = [grid_pattern(signed_to_uint8(inference.super_resolve(generator, dataset[i]["lr"].unsqueeze(0))[0]), 4, 4)
-             for i in range(len(dataset))]
-    return {k: float(scores[k]) for k in ("psnr", "ssim", "niqe")} | {"grid": float(np.mean(grids))}
+    grid = float(np.mean(grid_per_image(generator, dataset, device)))
+    return {k: float(scores[k]) for k in ("psnr", "ssim", "niqe")} | {"grid": grid}
 
 
 def main():
@@ -59,7 +57,7 @@ def main():
         row = {"seed": seed, "seconds": round(seconds, 1),
                "SRResNet": score(out_dir / "srresnet_best.pth", dataset, device),
                "SRGAN": score(out_dir / "srgan_last.pth", dataset, device),
-               "HR": {"grid": float(np.mean([grid_pattern(dataset[i]["hr"], 4, 4) for i in range(len(dataset))]))},
+               "HR": {"grid": float(np.mean(grid_per_image(None, dataset, device)))},
                "config": {"gan": config.stages.gan, "generator": config.generator},
                "command": "report/quickstart_seeds.py " + " ".join(sys.argv[1:])}
         with open(args.results, "a") as f:
