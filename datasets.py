@@ -72,7 +72,8 @@ class SRTrainDataset(Dataset):
     Decoded images are cached: with ``cache=True`` every pair is decoded once, in the
     constructor, so an epoch costs a crop per patch rather than a PNG decode (about 15 patches/s
     on DIV2K-size files); DataLoader workers forked afterwards share that memory. The cache
-    holds the uint8 images: about 7 GB for DIV2K's 800 training images, 0.1 GB for T91 + BSD200.
+    holds the uint8 images: about 7 GB for DIV2K's 800 training images, 0.1 GB for T91 + BSD200;
+    under torchrun each rank holds only its share (``train.make_data``).
 
     Args:
         data_list (str or Path or list): a CSV written by ``create_data_lists.py``, or a list of

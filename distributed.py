@@ -4,7 +4,7 @@
 and ``LOCAL_RANK`` set; :func:`setup` joins them (NCCL on CUDA, one GPU per process; gloo on
 the CPU). Then ``solver.build_training`` wraps the networks in DDP, which averages the
 gradients of every step over the processes, ``train.make_data`` gives each rank its share of
-the images (a ``DistributedSampler``) and its own random patches, and only rank 0
+the images (decoded and cached by that rank alone) and its own random patches, and only rank 0
 (:func:`is_main`) validates and writes logs, CSVs and checkpoints. A single process (plain
 ``python train.py`` or the notebooks) goes through the same code with a world of one.
 
@@ -47,14 +47,17 @@ def setup(device_name="auto"):
     """
     if int(os.environ.get("WORLD_SIZE", "1")) <= 1:
         return None
-    cuda = torch.cuda.is_available() and device_name != "cpu"
+    if not (torch.cuda.is_available() and device_name != "cpu"):
+        if not dist.is_initialized():
+            dist.init_process_group(backend="gloo")
+        return torch.device("cpu")
+    # this rank's GPU first, then the group bound to it (NCCL creates its communicator there,
+    # not on GPU 0 for every rank)
+    device = torch.device("cuda", int(os.environ.get("LOCAL_RANK", "0")))
+    torch.cuda.set_device(device)
     if not dist.is_initialized():
-        dist.init_process_group(backend="nccl" if cuda else "gloo")
-    if cuda:
-        local = int(os.environ.get("LOCAL_RANK", "0"))
-        torch.cuda.set_device(local)
-        return torch.device("cuda", local)
-    return torch.device("cpu")
+        dist.init_process_group(backend="nccl", device_id=device)
+    return device
 
 
 def silent(*args, **kwargs):
@@ -80,6 +83,16 @@ def mean(values):
         dist.all_reduce(values, op=dist.ReduceOp.SUM)
         values /= dist.get_world_size()
     return values
+
+
+def minimum(value):
+    """The smallest of an integer over the ranks; itself for one process."""
+    if not dist.is_initialized():
+        return value
+    device = f"cuda:{torch.cuda.current_device()}" if dist.get_backend() == "nccl" else "cpu"
+    tensor = torch.tensor([value], dtype=torch.int64, device=device)
+    dist.all_reduce(tensor, op=dist.ReduceOp.MIN)
+    return int(tensor.item())
 
 
 def any_rank(flag):

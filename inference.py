@@ -73,10 +73,10 @@ def load_generator(path, device="cpu", weights="auto", **generator_kwargs):
             one (a GAN stage with ``ema_decay``), else the trained weights; ``"ema"`` or
             ``"trained"`` to choose.
     """
-    checkpoint = load_checkpoint(path, map_location=device)
+    checkpoint = load_checkpoint(path)  # to the CPU
     config = checkpoint.get("config", {})
     kwargs = generator_kwargs or dict(config.get("generator", {}), scale=config.get("scale", 4))
-    generator = build_generator(**kwargs).to(device)
+    generator = build_generator(**kwargs)
     ema = checkpoint.get("generator_ema")
     if weights not in ("auto", "ema", "trained"):
         raise ValueError(f"weights must be 'auto', 'ema' or 'trained', got {weights!r}")
@@ -88,7 +88,7 @@ def load_generator(path, device="cpu", weights="auto", **generator_kwargs):
         load_weights(generator, state, what=f"moving-average generator of {path}")
     else:
         load_weights(generator, checkpoint["generator"], what=f"generator of {path}")
-    return generator.eval()
+    return generator.to(device).eval()
 
 
 

@@ -31,6 +31,7 @@ anti-aliased D, random translation of D's inputs (``d_translate``), a D that see
 resize-convolution or ICNR in the generator (see ``archs``); report/README.md measures them.
 """
 import contextlib
+import copy
 import csv
 import math
 import time
@@ -41,9 +42,8 @@ import torch.nn as nn
 import torch.nn.functional as F
 from easydict import EasyDict
 
-from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
-
 import distributed
+import precision
 from archs import TruncatedVGG19, build_discriminator, build_generator, full_kwargs, load_weights
 # inference and evaluation live in inference.py; imported here for fit and for the callers of
 # solver.super_resolve & co. written before the split
@@ -67,14 +67,14 @@ def build_training(config, stage, device):
     validation use the plain modules (no recompilation for each validation image size).
 
     With ``stage.ema_decay`` (0.999 in BasicSR and Real-ESRGAN) ``training.generator_ema`` keeps
-    an exponential moving average of the generator's weights (``torch.optim.swa_utils``),
-    updated after every generator step; validation and the ``_ema`` checkpoint use it.
+    an exponential moving average of the generator's weights (:class:`WeightAverage`), updated
+    after every generator step; validation and the ``_ema`` checkpoint use it.
 
     Returns:
         EasyDict: generator, generator_ema (None unless used), discriminator, content_net
         (None unless used), loss (a ``losses.GeneratorLoss``), step_nets (the callables the
         training steps use), optimizer_g, optimizer_d, scheduler_g, scheduler_d, scaler_g,
-        scaler_d, epoch, iteration, best_psnr, history, skipped_steps, device.
+        scaler_d, amp_dtype, epoch, iteration, best_psnr, history, skipped_steps, device.
     """
     if stage.mode not in ("pretrain", "gan"):
         raise ValueError(f"stage.mode must be 'pretrain' or 'gan', got {stage.mode!r}")
@@ -83,30 +83,28 @@ def build_training(config, stage, device):
     ema_decay = stage.get("ema_decay")
     if ema_decay is not None and not 0 < ema_decay < 1:
         raise ValueError(f"stage.ema_decay must be None or in (0, 1), got {ema_decay!r}")
-    amp_dtype = _amp_dtype(config, device)
+    amp_dtype = precision.autocast_dtype(config, device)
     memory_format = _memory_format(config, device)
     generator = build_generator(scale=config.scale, **config.generator).to(
         device, memory_format=memory_format)
     generator_ddp = _ddp(generator, config, device)  # under torchrun: rank 0's weights everywhere
-    optimizer_g = torch.optim.Adam(generator.parameters(), lr=stage.lr_g, betas=tuple(config.betas))
+    optimizer_g = _adam(generator, stage.lr_g, config)
     training = EasyDict(
         generator=generator, discriminator=None, optimizer_g=optimizer_g, optimizer_d=None,
         scheduler_g=torch.optim.lr_scheduler.MultiStepLR(
             optimizer_g, [int(m) for m in stage.milestones], stage.gamma),
-        scheduler_d=None, content_net=None, device=device,
-        # fp16 needs loss scaling; one scaler per optimizer, each updated once per step.
-        scaler_g=torch.amp.GradScaler("cuda", enabled=amp_dtype == torch.float16),
-        scaler_d=torch.amp.GradScaler("cuda", enabled=amp_dtype == torch.float16),
+        scheduler_d=None, content_net=None, device=device, amp_dtype=amp_dtype,
+        # one scaler per optimizer, each updated once per step (precision.grad_scaler)
+        scaler_g=precision.grad_scaler(device, amp_dtype),
+        scaler_d=precision.grad_scaler(device, amp_dtype),
         epoch=0, iteration=0, best_psnr=-math.inf, history=[], skipped_steps=0,
-        generator_ema=None if ema_decay is None else AveragedModel(
-            generator, multi_avg_fn=get_ema_multi_avg_fn(ema_decay), use_buffers=True))
+        generator_ema=None if ema_decay is None else WeightAverage(generator, ema_decay))
     discriminator_ddp = None
     if stage.mode == "gan":
         training.discriminator = build_discriminator(**config.discriminator).to(
             device, memory_format=memory_format)
         discriminator_ddp = _ddp(training.discriminator, config, device)
-        training.optimizer_d = torch.optim.Adam(training.discriminator.parameters(),
-                                                lr=stage.lr_d, betas=tuple(config.betas))
+        training.optimizer_d = _adam(training.discriminator, stage.lr_d, config)
         training.scheduler_d = torch.optim.lr_scheduler.MultiStepLR(
             training.optimizer_d, [int(m) for m in stage.milestones], stage.gamma)
     if stage.content_loss == "vgg":
@@ -127,6 +125,12 @@ def build_training(config, stage, device):
     return training
 
 
+def _adam(module, lr, config):
+    """Adam, fused: one kernel per step, and it reads the gradient scaler's found-inf flag on
+    the device, so a skipped step costs no host synchronisation."""
+    return torch.optim.Adam(module.parameters(), lr=lr, betas=tuple(config.betas), fused=True)
+
+
 def _ddp(module, config, device):
     """``module`` in DistributedDataParallel under torchrun (BN synchronised with
     ``config.sync_bn``, CUDA only), else itself."""
@@ -140,46 +144,51 @@ def _ddp(module, config, device):
     return distributed.wrap(module, device)
 
 
+class WeightAverage(nn.Module):
+    """An exponential moving average of a network's weights (and float buffers):
+    ``avg <- decay * avg + (1 - decay) * weights`` after every step (Polyak averaging; ESRGAN's
+    and Real-ESRGAN's ``params_ema`` with decay 0.999).
+
+    A copy of the network on its device, updated with one fused kernel per step and no host
+    synchronisation. Its state dict is ``torch.optim.swa_utils.AveragedModel``'s: ``module.``
+    + the network's keys, and ``n_averaged`` (the updates so far).
+
+    Args:
+        module (nn.Module): the trained network; its weights now are the average's start.
+        decay (float): in (0, 1); the time constant is 1 / (1 - decay) steps.
+    """
+
+    def __init__(self, module, decay):
+        super().__init__()
+        self.module = copy.deepcopy(module).requires_grad_(False)
+        self.decay = decay
+        device = next(module.parameters()).device
+        self.register_buffer("n_averaged", torch.zeros((), dtype=torch.long, device=device))
+
+    def _tensors(self, module):
+        return [t for t in (*module.parameters(), *module.buffers()) if t.is_floating_point()]
+
+    @torch.no_grad()
+    def reset(self, module):
+        """Start the average again from ``module``'s weights (a stage initialised from another)."""
+        for mine, theirs in zip(self._tensors(self.module), self._tensors(module)):
+            mine.copy_(theirs)
+        self.n_averaged.zero_()
+
+    @torch.no_grad()
+    def update(self, module):
+        """One step of the average towards ``module``'s current weights."""
+        torch._foreach_lerp_(self._tensors(self.module), self._tensors(module), 1.0 - self.decay)
+        self.n_averaged += 1
+
+    def forward(self, *args):
+        return self.module(*args)
+
+
 def inference_generator(training):
     """The generator that validation, tests and the ``_ema`` checkpoint use: the moving
     average of the weights when the stage keeps one, else the trained weights."""
     return training.generator if training.generator_ema is None else training.generator_ema.module
-
-
-def cpu_has_native_bf16():
-    """Whether this CPU computes bf16 natively (AVX-512 BF16 or AMX), as torch reports it."""
-    return torch.cpu._is_avx512_bf16_supported() or torch.cpu._is_amx_tile_supported()
-
-
-def _amp_dtype(config, device):
-    """The autocast dtype of the training steps, or None for fp32.
-
-    On CUDA, ``config.amp`` ('bf16' or 'fp16'). On the CPU, ``config.amp_cpu``: True for bf16
-    autocast, False for fp32, ``"auto"`` (the default) for bf16 where the CPU has native bf16
-    (:func:`cpu_has_native_bf16`: 3.3-3.5x faster there with channels_last,
-    report/performance.md) and fp32 elsewhere, where emulated bf16 is slower.
-    """
-    amp, amp_cpu = config.get("amp"), config.get("amp_cpu", "auto")
-    if amp not in (None, "bf16", "fp16"):
-        raise ValueError(f"config.amp must be None, 'bf16' or 'fp16', got {amp!r}")
-    if amp_cpu not in (True, False, "auto"):
-        raise ValueError(f"config.amp_cpu must be True, False or 'auto', got {amp_cpu!r}")
-    if device.type == "cuda" and amp:
-        return {"bf16": torch.bfloat16, "fp16": torch.float16}[amp]
-    if device.type == "cpu" and (amp_cpu is True or (amp_cpu == "auto" and cpu_has_native_bf16())):
-        return torch.bfloat16
-    return None
-
-
-def precision_note(config, device):
-    """One line for the log: the training precision and why (``amp_cpu="auto"`` says what it
-    found)."""
-    dtype = _amp_dtype(config, device)
-    name = "fp32" if dtype is None else f"{str(dtype).split('.')[-1]} autocast"
-    if device.type == "cpu" and config.get("amp_cpu", "auto") == "auto":
-        found = "has" if cpu_has_native_bf16() else "has no"
-        return f"precision: {name} (amp_cpu='auto': this CPU {found} native bf16)"
-    return f"precision: {name} on {device.type}"
 
 
 def _memory_format(config, device):
@@ -190,7 +199,8 @@ def _memory_format(config, device):
 # Checkpoints
 # ----------------------------------------------------------------------------------------------
 def checkpoint_state(training, config, stage):
-    """Everything needed to resume a stage: state_dicts, counters, config, RNG states."""
+    """Everything needed to resume a stage: state_dicts, counters, config, RNG states (the
+    CPU's, and the current GPU's: a run may resume on a machine with fewer GPUs)."""
     def state(obj):
         return None if obj is None else obj.state_dict()
 
@@ -203,13 +213,15 @@ def checkpoint_state(training, config, stage):
         "optimizer_g": state(training.optimizer_g), "optimizer_d": state(training.optimizer_d),
         "scheduler_g": state(training.scheduler_g), "scheduler_d": state(training.scheduler_d),
         "scaler_g": training.scaler_g.state_dict(), "scaler_d": training.scaler_d.state_dict(),
-        "rng": {"torch": torch.get_rng_state(),
-                "cuda": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else []},
+        "rng": {"torch": torch.get_rng_state(),  # CPU ByteTensors, both
+                "cuda": torch.cuda.get_rng_state() if torch.cuda.is_available() else None},
     }
 
 
 def restore(training, checkpoint):
-    """Load a :func:`checkpoint_state` dict into ``training`` (in place), RNG states included.
+    """Load a :func:`checkpoint_state` dict, loaded to the CPU (``utils.load_checkpoint``), into
+    ``training`` (in place), RNG states included; ``load_state_dict`` copies every tensor to the
+    device of the network or optimizer that takes it.
 
     Raises:
         ValueError: if the checkpoint's networks do not match (lists mismatched keys/shapes).
@@ -221,14 +233,17 @@ def restore(training, checkpoint):
                 load_weights(training[key], checkpoint[key], what=f"the checkpoint's {key}")
             else:
                 training[key].load_state_dict(checkpoint[key])
+    for optimizer in (training.optimizer_g, training.optimizer_d):
+        for group in optimizer.param_groups if optimizer is not None else ():
+            group["fused"] = True  # this run's implementation (_adam), not the saved run's
     for key in ("scaler_g", "scaler_d"):
         if checkpoint.get(key):
             training[key].load_state_dict(checkpoint[key])
     for key in ("epoch", "iteration", "best_psnr", "history", "skipped_steps"):
         training[key] = checkpoint[key]
     torch.set_rng_state(checkpoint["rng"]["torch"])
-    if checkpoint["rng"]["cuda"] and torch.cuda.is_available():
-        torch.cuda.set_rng_state_all(checkpoint["rng"]["cuda"])
+    if torch.is_tensor(checkpoint["rng"].get("cuda")) and torch.cuda.is_available():
+        torch.cuda.set_rng_state(checkpoint["rng"]["cuda"])  # the current GPU's
     if distributed.world_size() > 1:  # rank 0's saved state, then a stream of its own per rank
         torch.manual_seed(int(torch.randint(2 ** 62, (1,))) + distributed.rank())
 
@@ -239,6 +254,12 @@ def restore(training, checkpoint):
 def train_epoch(training, loader, config, stage, deadline=None):
     """Train one epoch of ``stage`` (or until ``stage.iterations`` or ``deadline`` is reached).
 
+    The steps leave their losses on the device; they are read, one host synchronisation (and
+    under torchrun one all-reduce) per ``config.log_every`` steps, into the per-iteration CSV.
+    A step whose loss or gradients are not finite changes no weight (the gradient scalers skip
+    it on the device); such steps are counted when read, and ``stage.max_bad_steps`` of them in
+    a row stop the run.
+
     Args:
         training (EasyDict): from :func:`build_training` (updated in place: models, optimizers,
             ``iteration``, ``skipped_steps``).
@@ -246,111 +267,159 @@ def train_epoch(training, loader, config, stage, deadline=None):
             (N, 3, H, W) in [-1, 1].
         config (EasyDict): the run's config.
         stage (EasyDict): the stage's config.
-        deadline (float): ``time.monotonic()`` value after which to stop early.
+        deadline (float): ``time.monotonic()`` value after which to stop early (checked, and
+            agreed between the ranks, once per ``log_every`` steps).
 
     Returns:
         dict: epoch means of content_loss, adversarial_loss, g_loss, d_loss_real, d_loss_fake,
         d_real (mean D(HR)), d_fake (mean D(G(LR))), and lr_g, images_per_s, iterations,
         skipped_steps.
+
+    Raises:
+        FloatingPointError: after ``stage.max_bad_steps`` non-finite losses in a row.
     """
     device = training.device
-    generator, discriminator = training.generator, training.discriminator
-    amp_dtype = _amp_dtype(config, device)
     memory_format = _memory_format(config, device)
-    generator.train()
-    if discriminator is not None:
-        discriminator.train()
-    epoch, window = _Meter(), _Meter()  # the epoch's means; the current log window's
-    bad_in_a_row = 0
+    training.generator.train()
+    if training.discriminator is not None:
+        training.discriminator.train()
+    epoch, window = _Meter(device), _Meter(device)  # the epoch's means; the current log window's
     log_path = Path(config.out_dir) / f"{stage.name}_iterations.csv"
     bar = progress_bar(loader, desc=f"{stage.name} epoch {training.epoch + 1}", leave=False,
                        dynamic_ncols=True, disable=not distributed.is_main())
+
+    def read_window():
+        record = window.read(training, stage, config.out_dir)  # the window's one host sync
+        epoch.merge(window)
+        if distributed.is_main():
+            _append_csv(log_path, record)
+            _add_scalars(training.get("writer"), "train", record)
+        return record
+
     for lr_imgs, hr_imgs in bar:
-        # every rank stops at the same iteration (a time budget is read from rank-local clocks)
-        if training.iteration >= stage.iterations or distributed.any_rank(
-                deadline and time.monotonic() > deadline):
+        if training.iteration >= stage.iterations or (
+                window.count == 0 and _past(deadline)):  # every rank stops at the same step
             break
         lr_imgs = lr_imgs.to(device, non_blocking=True, memory_format=memory_format)  # (N, 3, 24, 24) in [0, 1]
         hr_imgs = hr_imgs.to(device, non_blocking=True, memory_format=memory_format)  # (N, 3, 96, 96) in [-1, 1]
         if stage.mode == "pretrain":
-            losses = _pretrain_step(training, lr_imgs, hr_imgs, amp_dtype)
+            losses = _pretrain_step(training, lr_imgs, hr_imgs)
         else:
-            losses = _gan_step(training, lr_imgs, hr_imgs, stage, amp_dtype)
-
-        if losses is None:  # a non-finite loss: the step was skipped
-            training.skipped_steps += 1
-            bad_in_a_row += 1
-            if bad_in_a_row >= stage.get("max_bad_steps", 10):
-                last = Path(config.out_dir) / f"{stage.name}_last.pth"
-                raise FloatingPointError(
-                    f"{bad_in_a_row} non-finite losses in a row at iteration {training.iteration}; "
-                    f"training stopped. The last good checkpoint is {last}: lower the learning "
-                    f"rate or disable fp16 (config.amp) and resume from it.")
-            continue
-        bad_in_a_row = 0
+            losses = _gan_step(training, lr_imgs, hr_imgs, stage)
         if training.generator_ema is not None:
-            training.generator_ema.update_parameters(training.generator)
+            training.generator_ema.update(training.generator)
         training.iteration += 1
         for scheduler in (training.scheduler_g, training.scheduler_d):
             if scheduler is not None:
                 scheduler.step()
-        epoch.add(losses, lr_imgs.shape[0])
         window.add(losses, lr_imgs.shape[0])
         if window.count == config.log_every:
-            record = window.means(training)
+            record = read_window()
             bar.set_postfix({k: f"{record[k]:.4g}" for k in ("g_loss", "d_fake", "images_per_s")
                              if k in record})
-            if distributed.is_main():
-                _append_csv(log_path, record)
-                _add_scalars(training.get("writer"), "train", record)
-            window = _Meter()
-    if window.count and distributed.is_main():  # the epoch's last, partial window
-        _append_csv(log_path, window.means(training))
-
+            window = _Meter(device, window.bad_run)
+    if window.count:  # the epoch's last, partial window
+        read_window()
     means = epoch.means(training)
     means.update(iterations=epoch.count, skipped_steps=training.skipped_steps)
     return means
 
 
-class _Meter:
-    """Sums of the step losses since it was made: means per window of ``log_every`` steps (the
-    per-iteration CSV) and per epoch (the history)."""
+def _past(deadline):
+    """Whether ``deadline`` has passed on any rank (rank-local clocks; every rank agrees)."""
+    return deadline is not None and distributed.any_rank(time.monotonic() > deadline)
 
-    def __init__(self):
-        self.sums, self.count, self.images, self.start = {}, 0, 0, time.perf_counter()
+
+class _Meter:
+    """The step losses of a log window, summed on the device, or of an epoch, in Python.
+
+    A window adds each step's losses without a host synchronisation, leaving out those of a
+    step whose losses are not finite (its update was skipped), and counts such steps and the
+    longest run of them in a row. :meth:`read` brings it to the host once; :meth:`merge` adds a
+    read window to an epoch meter."""
+
+    def __init__(self, device, bad_run=None):
+        self.device, self.keys, self.sums, self.count, self.images = device, None, None, 0, 0
+        self.start = time.perf_counter()
+        zero = torch.zeros((), device=device)
+        self.bad_run = zero.clone() if bad_run is None else bad_run  # carried over windows
+        self.good, self.bad, self.worst_run = zero.clone(), zero.clone(), zero.clone()
+        self.values = {}  # read means (a read window, or an epoch), with good steps' weights
 
     def add(self, losses, images):
-        for key, value in losses.items():
-            self.sums[key] = self.sums.get(key, 0.0) + value
+        values = torch.stack([v.detach().float() for v in losses.values()])  # (K,) on the device
+        finite = values.isfinite().all()
+        if self.sums is None:
+            self.keys, self.sums = list(losses), torch.zeros_like(values)
+        self.sums += torch.where(finite, values, 0.0)
+        self.good += finite
+        self.bad += ~finite
+        self.bad_run = (self.bad_run + 1) * ~finite  # non-finite steps in a row, so far
+        self.worst_run = torch.maximum(self.worst_run, self.bad_run)
         self.count += 1
         self.images += images
 
+    def read(self, training, stage, out_dir):
+        """The window's means as a log record (one host sync; under torchrun the means over the
+        ranks). Adds its non-finite steps to ``training.skipped_steps``.
+
+        Raises:
+            FloatingPointError: when ``stage.max_bad_steps`` steps in a row were not finite.
+        """
+        stop = (self.worst_run >= stage.max_bad_steps).float()
+        packed = torch.cat([self.sums, torch.stack([self.good, self.bad, stop])])
+        *sums, good, bad, stop = distributed.mean(packed).tolist()
+        training.skipped_steps += round(bad)
+        if stop > 0:  # on any rank: all stop together
+            last = Path(out_dir) / f"{stage.name}_last.pth"
+            raise FloatingPointError(
+                f"{stage.max_bad_steps} non-finite losses in a row by iteration "
+                f"{training.iteration}; training stopped (those steps changed no weight). The last "
+                f"good checkpoint is {last}: lower the learning rate or disable fp16 (config.amp) "
+                f"and resume from it.")
+        self.values = {k: (v / good if good else math.nan, good) for k, v in zip(self.keys, sums)}
+        return self.means(training)
+
+    def merge(self, window):
+        for key, (mean, weight) in window.values.items():
+            if not weight:  # no finite step in the window
+                continue
+            total, count = self.values.get(key, (0.0, 0.0))
+            self.values[key] = ((total * count + mean * weight) / max(count + weight, 1e-9),
+                                count + weight)
+        self.count += window.count
+        self.images += window.images
+
     def means(self, training):
         """Mean losses, with the current iteration, learning rate and images/s."""
-        record = {k: v / max(self.count, 1) for k, v in self.sums.items()}
+        record = {key: mean for key, (mean, _) in self.values.items()}
         record.update(iteration=training.iteration,
                       lr_g=training.optimizer_g.param_groups[0]["lr"],
                       images_per_s=self.images / max(time.perf_counter() - self.start, 1e-9))
         return record
 
 
-def _pretrain_step(training, lr_imgs, hr_imgs, amp_dtype):
+def _optimizer_step(loss, optimizer, scaler, amp_dtype):
+    """Backward (outside autocast, as PyTorch advises), then the optimizer step: skipped on the
+    device when a gradient is not finite (the scaler's check; fp16 also scales the loss)."""
+    optimizer.zero_grad(set_to_none=True)
+    scaler.scale(loss).backward()
+    scaler.step(optimizer)
+    precision.update(scaler, amp_dtype)
+
+
+def _pretrain_step(training, lr_imgs, hr_imgs):
     """Stage 1: one Adam step of the generator on its pixel loss (MSE in [-1, 1] by default).
-    None if the loss is not finite."""
-    optimizer_g = training.optimizer_g
+
+    Returns:
+        dict: the step's losses, detached 0-d tensors on the device (not read here).
+    """
+    amp_dtype = training.amp_dtype
     with torch.autocast(lr_imgs.device.type, dtype=amp_dtype, enabled=amp_dtype is not None):
         sr_imgs = training.step_nets.generator(lr_imgs)  # (N, 3, 96, 96) in [-1, 1]
         g_loss, _ = training.loss(sr_imgs, hr_imgs)
-    optimizer_g.zero_grad(set_to_none=True)
-    # the step's one host-device synchronisation; under torchrun the mean over the ranks, so
-    # that every rank skips a non-finite step together
-    value = distributed.mean(g_loss.detach().float().clone()).item()
-    if not math.isfinite(value):
-        return None
-    training.scaler_g.scale(g_loss).backward()
-    training.scaler_g.step(optimizer_g)
-    training.scaler_g.update()
-    return {"content_loss": value, "g_loss": value}
+    _optimizer_step(g_loss, training.optimizer_g, training.scaler_g, amp_dtype)
+    return {"content_loss": g_loss.detach(), "g_loss": g_loss.detach()}
 
 
 @contextlib.contextmanager
@@ -409,13 +478,16 @@ def luma(imgs):
 D_INPUTS = {"rgb": lambda imgs: imgs, "luma": luma}
 
 
-def _gan_step(training, lr_imgs, hr_imgs, stage, amp_dtype):
-    """SRGAN: discriminator step(s), then one generator step. None if a loss is not finite."""
+def _gan_step(training, lr_imgs, hr_imgs, stage):
+    """SRGAN: discriminator step(s), then one generator step.
+
+    Returns:
+        dict: the step's losses and D's mean outputs, detached 0-d tensors on the device.
+    """
     # The networks as the steps call them: the modules, or their torch.compile wrappers.
     generator, discriminator = training.step_nets.generator, training.step_nets.discriminator
     discriminator_g = training.step_nets.discriminator_g  # D's own module (no DDP): frozen
-    optimizer_g, optimizer_d = training.optimizer_g, training.optimizer_d
-    scaler_g, scaler_d = training.scaler_g, training.scaler_d
+    amp_dtype = training.amp_dtype
     autocast = torch.autocast(lr_imgs.device.type, dtype=amp_dtype, enabled=amp_dtype is not None)
     real_target = 1.0 - stage.label_smoothing  # one-sided label smoothing (0 = none)
     kind = stage.get("adversarial_loss", "vanilla")
@@ -435,42 +507,25 @@ def _gan_step(training, lr_imgs, hr_imgs, stage, amp_dtype):
             real_logits = discriminator(d_view(hr_imgs))  # (N,) or (N, 1, h, w)
             fake_logits = discriminator(d_view(sr_imgs.detach()))
             d_loss_real, d_loss_fake = discriminator_loss(kind, real_logits, fake_logits, real_target)
-            d_loss = d_loss_real + d_loss_fake
-        optimizer_d.zero_grad(set_to_none=True)
-        if not _finite_everywhere(d_loss):
-            return None
-        scaler_d.scale(d_loss).backward()
-        scaler_d.step(optimizer_d)
-        scaler_d.update()
+        _optimizer_step(d_loss_real + d_loss_fake, training.optimizer_d, training.scaler_d, amp_dtype)
 
     # ---------------------------------------- GENERATOR --------------------------------------
     # D frozen: the generator's loss flows through D to G, but D's weights get no gradient.
-    with frozen(training.discriminator), autocast:
-        fake_logits_g = discriminator_g(d_view(sr_imgs))
-        # The relativistic loss compares with D(HR), a constant for the generator: no graph.
-        real_logits_g = None
-        if needs_real_logits(kind):
-            with torch.no_grad():
-                real_logits_g = discriminator_g(d_view(hr_imgs))
-        g_loss, terms = training.loss(sr_imgs, hr_imgs, fake_logits_g, real_logits_g)
-        optimizer_g.zero_grad(set_to_none=True)
-        if not _finite_everywhere(g_loss):
-            return None
-        scaler_g.scale(g_loss).backward()
-    scaler_g.step(optimizer_g)
-    scaler_g.update()
+    with frozen(training.discriminator):
+        with autocast:
+            fake_logits_g = discriminator_g(d_view(sr_imgs))
+            # The relativistic loss compares with D(HR), a constant for the generator: no graph.
+            real_logits_g = None
+            if needs_real_logits(kind):
+                with torch.no_grad():
+                    real_logits_g = discriminator_g(d_view(hr_imgs))
+            g_loss, terms = training.loss(sr_imgs, hr_imgs, fake_logits_g, real_logits_g)
+        _optimizer_step(g_loss, training.optimizer_g, training.scaler_g, amp_dtype)
 
     d_real, d_fake = discriminator_outputs(kind, real_logits.float(), fake_logits.float())
     logged = dict(terms, g_loss=g_loss, d_loss_real=d_loss_real, d_loss_fake=d_loss_fake,
                   d_real=d_real, d_fake=d_fake)
-    # one sync; under torchrun the means over the ranks
-    values = distributed.mean(torch.stack([v.detach().float() for v in logged.values()])).tolist()
-    return dict(zip(logged, values))
-
-
-def _finite_everywhere(loss):
-    """Whether ``loss`` is finite on every rank (all skip a step together, or none does)."""
-    return not distributed.any_rank(not torch.isfinite(loss).item())
+    return {key: value.detach() for key, value in logged.items()}
 
 
 def tensorboard_writer(config, stage):
@@ -542,14 +597,14 @@ def fit(config, stage, train_loader, val_dataset=None, log=print):
     out_dir.mkdir(parents=True, exist_ok=True)
     training = build_training(config, stage, device)
     training.writer = tensorboard_writer(config, stage) if distributed.is_main() else None
-    log(f"{stage.name}: {precision_note(config, device)}")
+    log(f"{stage.name}: {precision.note(config, device)}")
     if distributed.world_size() > 1:
         log(f"{stage.name}: {distributed.world_size()} processes (DDP), global batch "
             f"{config.batch_size} = {distributed.world_size()} x "
             f"{config.batch_size // distributed.world_size()}")
     last = out_dir / f"{stage.name}_last.pth"
     if last.exists():
-        checkpoint = load_checkpoint(last, map_location=device)
+        checkpoint = load_checkpoint(last)  # to the CPU; load_state_dict copies to the device
         _check_same_networks(checkpoint, config, last,
                              ("generator", "discriminator") if stage.mode == "gan" else ("generator",))
         restore(training, checkpoint)
@@ -557,9 +612,11 @@ def fit(config, stage, train_loader, val_dataset=None, log=print):
     elif stage.get("init_from"):
         source = out_dir / f"{stage.init_from}_best.pth"
         source = source if source.exists() else out_dir / f"{stage.init_from}_last.pth"
-        checkpoint = load_checkpoint(source, map_location=device)
+        checkpoint = load_checkpoint(source)
         _check_same_networks(checkpoint, config, source, ("generator",))
         load_weights(training.generator, checkpoint["generator"], what=f"generator of {source}")
+        if training.generator_ema is not None:  # the average starts from the loaded weights
+            training.generator_ema.reset(training.generator)
         log(f"{stage.name}: generator initialised from {source}")
 
     if stage.get("epochs"):  # the assignment's unit: every training image x its patches
@@ -567,12 +624,10 @@ def fit(config, stage, train_loader, val_dataset=None, log=print):
     deadline = time.monotonic() + stage.time_budget if stage.get("time_budget") else None
     try:
         while training.iteration < stage.iterations:
-            if distributed.any_rank(deadline and time.monotonic() > deadline):
+            if _past(deadline):
                 log(f"{stage.name}: time budget of {stage.time_budget} s reached")
                 break
             started = time.perf_counter()
-            if hasattr(train_loader.sampler, "set_epoch"):  # DistributedSampler: a new order
-                train_loader.sampler.set_epoch(training.epoch)
             try:
                 means = train_epoch(training, train_loader, config, stage, deadline)
                 record = _end_epoch(training, config, stage, means, started, val_dataset, device)

@@ -30,14 +30,30 @@ from pathlib import Path
 
 import torch
 from easydict import EasyDict
-from torch.utils.data import DataLoader
+from torch.utils.data import DataLoader, RandomSampler
 
 import create_data_lists as cdl
 import distributed
 import solver
+from archs import fetch_vgg19_weights
 from config import srcnn_config, training_config
-from datasets import SRTestDataset, SRTrainDataset
+from datasets import SRTestDataset, SRTrainDataset, as_pairs
 from utils import seed_everything
+
+
+def prepare(config, log=print):
+    """Everything a run needs before its first iteration: the data lists of the ``sample*`` and
+    ``shared*`` presets, and every pretrained file a stage of it will load (the VGG19 of the
+    content loss), downloaded now rather than when the GAN stage starts, a day later. Under
+    torchrun rank 0 calls it and the others wait (:func:`run`).
+
+    Raises:
+        FileNotFoundError: naming a pretrained file that is missing and cannot be downloaded.
+    """
+    make_lists(config, log)
+    for stage in config.stages.values():
+        if stage.iterations and stage.content_loss == "vgg":
+            log(f"{stage.name}: VGG19 weights {fetch_vgg19_weights(config.vgg_weights)}")
 
 
 def make_lists(config, log=print):
@@ -56,25 +72,32 @@ def make_lists(config, log=print):
 def make_data(config, device, log=print):
     """The training loader (random patches) and the validation images of ``config``.
 
+    Under torchrun each rank decodes and caches only its share of the training images (every
+    ``world``-th image), draws its own random patches from them, and takes ``batch_size /
+    world`` of the global batch; every rank runs the same number of iterations per epoch.
+
     Returns:
         EasyDict: ``train_loader`` (batches of (N, 3, h, w) LR in [0, 1] and (N, 3, H, W) HR in
         [-1, 1]) and ``val_set`` (an ``SRTestDataset``).
     """
-    world = distributed.world_size()
+    world, rank = distributed.world_size(), distributed.rank()
     if config.batch_size % world:
         raise ValueError(f"batch_size {config.batch_size} (the global batch) must be divisible "
                          f"by the {world} processes")
-    train_set = SRTrainDataset(config.train_list, config.scale, config.hr_patch,
+    pairs = as_pairs(config.train_list)
+    if len(pairs) < world:
+        raise ValueError(f"{config.train_list}: {len(pairs)} training images for {world} processes")
+    train_set = SRTrainDataset(pairs[rank::world], config.scale, config.hr_patch,
                                config.patches_per_image, log=log)
-    # under torchrun each rank takes its share of the images (and draws its own patches from
-    # them); config.batch_size is the global batch, batch_size / world per rank
-    sampler = (torch.utils.data.DistributedSampler(train_set, shuffle=True, seed=config.seed,
-                                                   drop_last=True) if world > 1 else None)
+    # the same epoch length on every rank (shares differ by an image, or by skipped images)
+    patches = distributed.minimum(len(train_set))
+    sampler = RandomSampler(train_set, num_samples=patches) if world > 1 else None
     train_loader = DataLoader(train_set, batch_size=config.batch_size // world, shuffle=sampler is None,
                               sampler=sampler, drop_last=True, num_workers=config.num_workers,
                               pin_memory=device.type == "cuda", persistent_workers=config.num_workers > 0)
     val_set = SRTestDataset(config.val_list, config.scale)
-    log(f"{len(train_set.pairs)} training images ({len(train_set.skipped)} skipped), "
+    share = f" (rank 0's share of {len(pairs)}, of {world})" if world > 1 else ""
+    log(f"{len(train_set.pairs)} training images{share} ({len(train_set.skipped)} skipped), "
         f"{len(train_loader)} iterations per epoch; {len(val_set)} validation images")
     return EasyDict(train_loader=train_loader, val_set=val_set)
 
@@ -109,7 +132,7 @@ def run(config, log=print):
     log(f"torch {torch.__version__}, device {device}, preset {config.preset}, out_dir {config.out_dir}"
         + (f", {distributed.world_size()} processes" if distributed.world_size() > 1 else ""))
     if distributed.is_main():
-        make_lists(config, log)
+        prepare(config, log)  # rank 0 downloads what is missing; the others wait
     distributed.barrier()
     data = make_data(config, device, log)
     results = {}

@@ -299,8 +299,12 @@ def save_checkpoint(checkpoint, path):
             tmp.unlink()
 
 
-def load_checkpoint(path, map_location="cpu"):
-    """Load a checkpoint with ``weights_only=True`` (no code from the file is run).
+def load_checkpoint(path):
+    """Load a checkpoint to the CPU with ``weights_only=True`` (no code from the file is run).
+
+    Always to the CPU, whatever device it was written on or will train on: RNG states must be
+    CPU ByteTensors, and ``load_state_dict`` copies weights and optimizer state to the device of
+    the network or optimizer that takes them.
 
     Raises:
         FileNotFoundError: if ``path`` does not exist.
@@ -311,7 +315,7 @@ def load_checkpoint(path, map_location="cpu"):
     if not path.is_file():
         raise FileNotFoundError(f"{path}: checkpoint not found")
     try:
-        return torch.load(path, map_location=map_location, weights_only=True)
+        return torch.load(path, map_location="cpu", weights_only=True)
     except Exception as err:  # UnpicklingError for unsafe pickles, RuntimeError for corrupt zips
         raise ValueError(f"{path}: cannot be loaded as a safe checkpoint "
                          f"({type(err).__name__}: {str(err).splitlines()[0]})") from None

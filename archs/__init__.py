@@ -23,7 +23,7 @@ from archs.discriminators import (DISCRIMINATORS, BlurDownsample, Discriminator,
 from archs.rrdbnet import RRDB, ResidualDenseBlock, RRDBNet
 from archs.srcnn import SRCNN
 from archs.srresnet import UPSAMPLERS, ResidualBlock, ResizeConvBlock, SRResNet, SubPixelBlock, icnr_
-from archs.vgg import VGG19_URL, TruncatedVGG19, load_vgg19_state_dict
+from archs.vgg import VGG19_URL, TruncatedVGG19, fetch_vgg19_weights, load_vgg19_state_dict
 
 GENERATORS = {"srresnet": SRResNet, "rrdbnet": RRDBNet, "srcnn": SRCNN}
 
@@ -55,4 +55,4 @@ __all__ = ["GENERATORS", "DISCRIMINATORS", "build_generator", "build_discriminat
            "load_weights", "SRResNet", "ResidualBlock", "SubPixelBlock", "ResizeConvBlock", "icnr_",
            "UPSAMPLERS", "RRDBNet", "RRDB", "ResidualDenseBlock", "SRCNN", "Discriminator",
            "PatchDiscriminator", "UNetDiscriminator", "VGGStyleDiscriminator", "BlurDownsample",
-           "TruncatedVGG19", "load_vgg19_state_dict", "VGG19_URL"]
+           "TruncatedVGG19", "fetch_vgg19_weights", "load_vgg19_state_dict", "VGG19_URL"]

@@ -86,8 +86,9 @@ class TruncatedVGG19(nn.Module):
         return self.features(x)
 
 
-def load_vgg19_state_dict(weights):
-    """The VGG19 state dict named by ``weights`` (see :class:`TruncatedVGG19`).
+def fetch_vgg19_weights(weights):
+    """The file of the VGG19 weights named by ``weights`` (see :class:`TruncatedVGG19`),
+    downloaded into torchvision's cache first when it is ``"IMAGENET1K_V1"`` and not there yet.
 
     Raises:
         FileNotFoundError: with the file to provide and where to put it.
@@ -99,11 +100,13 @@ def load_vgg19_state_dict(weights):
                 f"VGG19 weights file {path} not found. Download {VGG19_URL} (torchvision's "
                 f"VGG19_Weights.IMAGENET1K_V1) and save it as {path}. The pixel-MSE content loss "
                 f"(content_loss='mse') needs no VGG.")
-        return torch.load(path, map_location="cpu", weights_only=True)
+        return path
     cached = Path(torch.hub.get_dir()) / "checkpoints" / Path(VGG19_URL).name
+    if cached.is_file():
+        return cached
     try:
-        return torchvision.models.VGG19_Weights.IMAGENET1K_V1.get_state_dict(
-            progress=False, check_hash=False)
+        cached.parent.mkdir(parents=True, exist_ok=True)
+        torch.hub.download_url_to_file(VGG19_URL, str(cached), progress=False)
     except Exception as err:  # offline: URLError, socket errors, ...
         raise FileNotFoundError(
             f"VGG19 ImageNet weights are not in torchvision's cache ({cached}) and could not be "
@@ -111,3 +114,9 @@ def load_vgg19_state_dict(weights):
             f"{VGG19_URL} and put it at {cached}, or pass its path as the VGG weights "
             f"(config.vgg_weights). The pixel-MSE content loss (content_loss='mse') needs no "
             f"VGG.") from None
+    return cached
+
+
+def load_vgg19_state_dict(weights):
+    """The VGG19 state dict named by ``weights`` (:func:`fetch_vgg19_weights`), on the CPU."""
+    return torch.load(fetch_vgg19_weights(weights), map_location="cpu", weights_only=True)

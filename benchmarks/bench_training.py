@@ -9,6 +9,9 @@ CUDA, config.amp_cpu on the CPU, where it pays only on CPUs with AVX-512 BF16 in
 
     python benchmarks/bench_training.py [--device cpu|cuda] [--steps 3] [--repeat 3] [--no-compile]
 
+Each step's FLOPs (:func:`step_flops`) are printed with it; ``benchmarks/gpu_check.py`` turns
+them into model FLOPs utilisation.
+
 ``--batch``, ``--patch`` and ``--small`` (tiny networks) are for a quick check that it runs.
 """
 import argparse
@@ -41,14 +44,13 @@ def step_time(mode, device, bf16, channels_last, compile, steps, repeat, batch=1
         memory_format=memory_format)  # (N, 3, 24, 24) in [0, 1]
     hr_imgs = (torch.rand(batch, 3, patch, patch, device=device) * 2 - 1).contiguous(
         memory_format=memory_format)  # (N, 3, 96, 96) in [-1, 1]
-    amp_dtype = solver._amp_dtype(config, device)
 
     def run(steps=steps):
         for _ in range(steps):
             if mode == "pretrain":
-                solver._pretrain_step(training, lr_imgs, hr_imgs, amp_dtype)
+                solver._pretrain_step(training, lr_imgs, hr_imgs)
             else:
-                solver._gan_step(training, lr_imgs, hr_imgs, stage, amp_dtype)
+                solver._gan_step(training, lr_imgs, hr_imgs, stage)
         if device.type == "cuda":
             torch.cuda.synchronize()
 
@@ -56,6 +58,28 @@ def step_time(mode, device, bf16, channels_last, compile, steps, repeat, batch=1
     run(2)  # warm-up: the compiled variants compile here (the D step and the frozen-D G step)
     warmup = time.perf_counter() - start
     return median_time(run, repeat=repeat, warmup=0) / steps, warmup
+
+
+def step_flops(mode, device, batch=16, patch=96, small=False):
+    """FLOPs of one training step (forward and backward of every network it runs, counted by
+    ``torch.utils.flop_counter``; the same in every precision): the numerator of the model
+    FLOPs utilisation."""
+    from torch.utils.flop_counter import FlopCounterMode
+
+    config = training_config("paper", SMALL if small else {}, dict(
+        amp=None, amp_cpu=False, channels_last=False, compile=False, vgg_weights=None,
+        log_every=10 ** 9, out_dir="/tmp/bench_training"))
+    stage = config.stages.pretrain if mode == "pretrain" else config.stages.gan
+    torch.manual_seed(0)
+    training = solver.build_training(config, stage, device)
+    lr_imgs = torch.rand(batch, 3, patch // 4, patch // 4, device=device)  # (N, 3, 24, 24) in [0, 1]
+    hr_imgs = torch.rand(batch, 3, patch, patch, device=device) * 2 - 1  # (N, 3, 96, 96) in [-1, 1]
+    with FlopCounterMode(display=False) as counter:
+        if mode == "pretrain":
+            solver._pretrain_step(training, lr_imgs, hr_imgs)
+        else:
+            solver._gan_step(training, lr_imgs, hr_imgs, stage)
+    return counter.get_total_flops()
 
 
 def main():
@@ -81,10 +105,13 @@ def main():
                      ("fp32, channels_last, compiled", False, True, True),
                      ("bf16 autocast, channels_last, compiled", True, True, True)]
     name = torch.cuda.get_device_name(device) if device.type == "cuda" else f"CPU, {torch.get_num_threads()} threads"
+    flops = {mode: step_flops(mode, device, args.batch, args.patch, args.small)
+             for mode in args.modes.split(",")}
     print(f"torch {torch.__version__} on {name}; batch {args.batch}, {args.patch}x{args.patch} HR"
           f"{', tiny networks' if args.small else ''}; median of {args.repeat} x {args.steps} steps")
     for mode in args.modes.split(","):
-        print(f"\n{mode} step ({'G + D + VGG54' if mode == 'gan' else 'SRResNet, pixel MSE'})")
+        print(f"\n{mode} step ({'G + D + VGG54' if mode == 'gan' else 'SRResNet, pixel MSE'}): "
+              f"{flops[mode] / 1e9:.1f} GFLOP")
         print(f"  {'variant':<40} {'s/step':>8} {'images/s':>9} {'speed-up':>9} {'warm-up (2 steps)':>18}")
         base = None
         for label, bf16, cl, compile in variants:

@@ -31,7 +31,7 @@ def tiny_config(out_dir, batch_norm):
 def stage(mode):
     return EasyDict(name=mode, mode=mode, iterations=100, lr_g=1e-3, lr_d=1e-3, milestones=[],
                     gamma=0.1, content_loss="mse", adversarial_weight=1e-3, d_steps=1,
-                    label_smoothing=0.0)
+                    label_smoothing=0.0, max_bad_steps=10)
 
 
 def fixed_batch(n=16, seed=0):
@@ -44,9 +44,10 @@ def fixed_batch(n=16, seed=0):
 def steps(training, st, lr_imgs, hr_imgs, n=3):
     for _ in range(n):
         if st.mode == "pretrain":
-            assert solver._pretrain_step(training, lr_imgs, hr_imgs, None) is not None
+            losses = solver._pretrain_step(training, lr_imgs, hr_imgs)
         else:
-            assert solver._gan_step(training, lr_imgs, hr_imgs, st, None) is not None
+            losses = solver._gan_step(training, lr_imgs, hr_imgs, st)
+        assert all(torch.isfinite(value) for value in losses.values())
 
 
 def main(mode, out_dir):

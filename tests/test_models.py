@@ -84,12 +84,12 @@ def test_missing_vgg_file_names_it(tmp_path):
     assert models.VGG19_URL in message and "content_loss='mse'" in message
 
 
-def test_offline_default_weights_error(monkeypatch):
+def test_offline_default_weights_error(monkeypatch, tmp_path):
     def offline(*args, **kwargs):
         raise urllib.error.URLError("Name or service not known")
 
-    monkeypatch.setattr(torchvision.models.VGG19_Weights.IMAGENET1K_V1.__class__, "get_state_dict",
-                        offline)
+    monkeypatch.setattr(torch.hub, "get_dir", lambda: str(tmp_path / "hub"))  # an empty cache
+    monkeypatch.setattr(torch.hub, "download_url_to_file", offline)
     with pytest.raises(FileNotFoundError) as info:
         TruncatedVGG19()
     message = str(info.value)

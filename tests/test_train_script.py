@@ -92,3 +92,33 @@ def test_bad_overrides_name_the_problem(tmp_path):
         train.read_overrides("[1, 2]")
     with pytest.raises(KeyError, match="config.stages.gan.iteration "):
         train.main(["--config", '{"stages": {"gan": {"iteration": 5}}}'])
+
+
+def test_missing_vgg_weights_stop_the_run_before_its_first_iteration(tmp_path, sample_data):
+    """The GAN stage's VGG19 is fetched at start-up, not after the pretraining (a day later)."""
+    missing = tmp_path / "nowhere" / "vgg19-dcbb9e9d.pth"
+    config = train.training_config("sample", overrides(tmp_path, sample_data, vgg_weights=str(missing)),
+                                   {"stages": {"gan": {"content_loss": "vgg"}}})
+    with pytest.raises(FileNotFoundError, match=str(missing)):
+        train.run(config, log=lambda *a: None)
+    assert not (tmp_path / "run" / "srresnet_last.pth").exists()
+    weights = tmp_path / "vgg19.pth"
+    weights.write_bytes(b"")  # there: its name is logged (the GAN stage loads it)
+    messages = []
+    train.prepare(train.training_config("sample", overrides(tmp_path, sample_data, vgg_weights=str(weights)),
+                                        {"stages": {"gan": {"content_loss": "vgg"}}}), messages.append)
+    assert messages == [f"srgan: VGG19 weights {weights}"]
+
+
+@pytest.mark.parametrize("rank", [0, 1])
+def test_each_rank_caches_only_its_share_of_the_training_images(tmp_path, sample_data, monkeypatch, rank):
+    monkeypatch.setattr(train.distributed, "world_size", lambda: 2)
+    monkeypatch.setattr(train.distributed, "rank", lambda: rank)
+    monkeypatch.setattr(train.distributed, "minimum", lambda n: n - 1)  # another rank has fewer
+    config = train.training_config("sample", overrides(tmp_path, sample_data, batch_size=4))
+    data = train.make_data(config, solver.resolve_device("cpu"), log=lambda *a: None)
+    pairs = cdl.read_list(sample_data / "sample_train.csv")
+    train_set = data.train_loader.dataset
+    assert train_set.pairs == pairs[rank::2] and len(train_set.images) == len(pairs[rank::2])
+    assert data.train_loader.batch_size == 2
+    assert len(data.train_loader.sampler) == len(train_set) - 1  # the ranks' common length
