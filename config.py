@@ -42,16 +42,16 @@ DEFAULTS = dict(
     hr_patch=96,                        # HR patch side; LR patches are hr_patch / scale
     patches_per_image=100,              # random patches per image per epoch
     batch_size=16,
-    num_workers=0,
+    num_workers=0,                      # DataLoader workers; 0 is the fastest (report/performance.md)
     # networks: archs.build_generator / build_discriminator ("arch" + its kwargs)
     generator=dict(arch="srresnet", n_blocks=16, channels=64),
     discriminator=dict(arch="srgan", channels=64, fc_size=1024),
     vgg_weights="IMAGENET1K_V1",        # or the path of a vgg19-dcbb9e9d.pth file
     betas=(0.9, 0.999),
-    # speed (report/performance.md): amp on CUDA; amp_cpu = bf16 autocast on the CPU: True,
-    # False, or "auto": on where the CPU has native bf16 (AVX-512 BF16 or AMX, 3.3-3.5x faster
-    # there), off elsewhere; channels_last on CPU and CUDA; compile = torch.compile the
-    # training steps (a minute or more of compilation first)
+    # speed (report/performance.md): amp on CUDA ("bf16" becomes fp16 with loss scaling on a
+    # GPU without native bf16); amp_cpu = bf16 autocast on the CPU: True, False, or "auto": on
+    # where the CPU has native bf16 (AVX-512 BF16 or AMX), off elsewhere; channels_last on CPU
+    # and CUDA; compile = torch.compile the training steps (a minute or more of compilation)
     amp="bf16",
     amp_cpu="auto",
     channels_last=True,
@@ -180,9 +180,9 @@ PRESETS = {
                     gan=dict(time_budget=1800, milestones=[], **ESRGAN_OFFLINE)))),
     # The papers on DIV2K with a GPU: SRGAN's 10^6 SRResNet iterations, then 10^5 + 10^5
     # SRGAN ones; ESRGAN's; SRCNN.
-    "paper": dict(num_workers=8, device="cuda", srcnn=dict(preset="srcnn")),
-    "esrgan": merge_config(ESRGAN, dict(num_workers=8, device="cuda", out_dir="runs/paper")),
-    "srcnn": merge_config(SRCNN, dict(num_workers=8, device="cuda", out_dir="runs/paper")),
+    "paper": dict(device="cuda", srcnn=dict(preset="srcnn")),
+    "esrgan": merge_config(ESRGAN, dict(device="cuda", out_dir="runs/paper")),
+    "srcnn": merge_config(SRCNN, dict(device="cuda", out_dir="runs/paper")),
 }
 
 OPEN_KEYS = ("generator", "discriminator")  # network kwargs: checked by the constructors

@@ -23,7 +23,7 @@ from torch.utils.data import Dataset
 
 from create_data_lists import read_list
 from imresize import imresize
-from utils import check_scale, mod_crop, progress_bar, read_image, uint8_to_signed, uint8_to_unit
+from utils import check_scale, mod_crop, progress_bar, read_image, uint8_to_chw, uint8_to_unit
 
 
 def as_pairs(data_list):
@@ -87,8 +87,10 @@ class SRTrainDataset(Dataset):
             memory; the baseline of ``benchmarks/bench_datasets.py``).
         log (callable): where warnings about skipped images go (default: ``warnings.warn``).
 
-    Items: ``(lr, hr)``: float32 (3, hr_patch / scale, hr_patch / scale) in [0, 1] and float32
-    (3, hr_patch, hr_patch) in [-1, 1].
+    Items: ``(lr, hr)``: uint8 (3, hr_patch / scale, hr_patch / scale) and uint8
+    (3, hr_patch, hr_patch). The training loop maps them to the network's ranges on its device
+    (``utils.batch_to_unit``, ``utils.batch_to_signed``): uint8 patches cost a quarter of the
+    bytes between DataLoader workers and on the way to a GPU.
     """
 
     def __init__(self, data_list, scale=4, hr_patch=96, patches_per_image=100, augment=True,
@@ -153,7 +155,7 @@ class SRTrainDataset(Dataset):
                 lr, hr = lr[::-1], hr[::-1]
             if transpose:  # with the flips: all 8 rotations and reflections
                 lr, hr = lr.transpose(1, 0, 2), hr.transpose(1, 0, 2)
-        return uint8_to_unit(lr), uint8_to_signed(hr)  # (3, 24, 24) in [0, 1], (3, 96, 96) in [-1, 1]
+        return uint8_to_chw(lr), uint8_to_chw(hr)  # (3, 24, 24) and (3, 96, 96) uint8
 
 
 class SRTestDataset(Dataset):

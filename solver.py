@@ -50,7 +50,8 @@ from archs import TruncatedVGG19, build_discriminator, build_generator, full_kwa
 from inference import (interpolate_generators, load_generator, resolve_device,  # noqa: F401
                        super_resolve, validate, validate_bicubic, validate_hr)
 from losses import GeneratorLoss, discriminator_loss, discriminator_outputs, needs_real_logits
-from utils import load_checkpoint, progress_bar, save_checkpoint, to_plain
+from utils import (batch_to_signed, batch_to_unit, load_checkpoint, progress_bar, save_checkpoint,
+                   to_plain)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -263,8 +264,8 @@ def train_epoch(training, loader, config, stage, deadline=None):
     Args:
         training (EasyDict): from :func:`build_training` (updated in place: models, optimizers,
             ``iteration``, ``skipped_steps``).
-        loader (DataLoader): batches ``(lr_imgs, hr_imgs)``, (N, 3, h, w) in [0, 1] and
-            (N, 3, H, W) in [-1, 1].
+        loader (DataLoader): batches ``(lr_imgs, hr_imgs)`` of uint8 patches, (N, 3, h, w) and
+            (N, 3, H, W) (``datasets.SRTrainDataset``).
         config (EasyDict): the run's config.
         stage (EasyDict): the stage's config.
         deadline (float): ``time.monotonic()`` value after which to stop early (checked, and
@@ -300,8 +301,9 @@ def train_epoch(training, loader, config, stage, deadline=None):
         if training.iteration >= stage.iterations or (
                 window.count == 0 and _past(deadline)):  # every rank stops at the same step
             break
-        lr_imgs = lr_imgs.to(device, non_blocking=True, memory_format=memory_format)  # (N, 3, 24, 24) in [0, 1]
-        hr_imgs = hr_imgs.to(device, non_blocking=True, memory_format=memory_format)  # (N, 3, 96, 96) in [-1, 1]
+        # uint8 patches to the device, then to the networks' ranges there
+        lr_imgs = batch_to_unit(lr_imgs.to(device, non_blocking=True, memory_format=memory_format))  # (N, 3, 24, 24) in [0, 1]
+        hr_imgs = batch_to_signed(hr_imgs.to(device, non_blocking=True, memory_format=memory_format))  # (N, 3, 96, 96) in [-1, 1]
         if stage.mode == "pretrain":
             losses = _pretrain_step(training, lr_imgs, hr_imgs)
         else:

@@ -153,9 +153,25 @@ def mod_crop(img, scale):
 # ----------------------------------------------------------------------------------------------
 # Range conversions: uint8 numpy <-> tensors in [0, 1], [-1, 1], ImageNet-normalised
 # ----------------------------------------------------------------------------------------------
+def uint8_to_chw(img):
+    """uint8 RGB (H, W, 3) ndarray -> uint8 tensor (3, H, W), values unchanged (training patches
+    travel as uint8: a quarter of float32's bytes between processes and to the GPU)."""
+    return torch.from_numpy(np.ascontiguousarray(img.transpose(2, 0, 1)))
+
+
 def uint8_to_unit(img):
     """uint8 RGB (H, W, 3) ndarray -> float32 tensor (3, H, W) in [0, 1] (the LR convention)."""
-    return torch.from_numpy(np.ascontiguousarray(img.transpose(2, 0, 1))).float().div_(255.0)
+    return uint8_to_chw(img).float().div_(255.0)
+
+
+def batch_to_unit(x):
+    """uint8 tensor (N, 3, H, W) (a training batch, on its device) -> float32 in [0, 1]."""
+    return x.float().div_(255.0)
+
+
+def batch_to_signed(x):
+    """uint8 tensor (N, 3, H, W) (a training batch, on its device) -> float32 in [-1, 1]."""
+    return x.float().div_(127.5).sub_(1.0)
 
 
 def uint8_to_signed(img):

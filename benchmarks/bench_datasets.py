@@ -1,7 +1,9 @@
 """Benchmark: training patches per second, decode-per-patch (naive) against the cached dataset.
 
 The naive way (``SRTrainDataset(cache=False)``) decodes the image file for every patch; the
-project's way decodes each image once and then only crops. Both are measured in the same run,
+project's way decodes each image once and then only crops, and its items are uint8 (mapped to
+the networks' ranges on the training device); the cached dataset with float32 items (the data
+path before that change) is measured too. All are measured in the same run,
 single process and through a DataLoader with worker processes, on:
 
 - T91 + BSD200 from ``--data-dir`` (the ``../shared/data`` layout), when present;
@@ -53,6 +55,21 @@ def patches_per_second(dataset, count, workers, batch_size=16):
     return seen / (time.perf_counter() - start)
 
 
+class Float32Items(torch.utils.data.Dataset):
+    """The cached dataset's items as float32 in the networks' ranges, made in the loader (the
+    data path before items became uint8, converted on the training device)."""
+
+    def __init__(self, dataset):
+        self.dataset = dataset
+
+    def __len__(self):
+        return len(self.dataset)
+
+    def __getitem__(self, i):
+        lr, hr = self.dataset[i]
+        return lr.float() / 255, hr.float() / 127.5 - 1  # (3, 24, 24) in [0, 1], (3, 96, 96) in [-1, 1]
+
+
 def run(title, pairs, naive_count, cached_count, workers, patch=96):
     print(f"\n{title}: {len(pairs)} images")
     start = time.perf_counter()
@@ -64,8 +81,10 @@ def run(title, pairs, naive_count, cached_count, workers, patch=96):
     for w in sorted({0, workers}):
         base = patches_per_second(naive, naive_count, w)
         ours = patches_per_second(cached, cached_count, w)
+        floats = patches_per_second(Float32Items(cached), cached_count, w)
         print(f"  {'naive: decode per patch':<34} {w:>7} {base:>10.1f} {1.0:>6.2f}x")
-        print(f"  {'SRTrainDataset (cached)':<34} {w:>7} {ours:>10.1f} {ours / base:>6.2f}x")
+        print(f"  {'cached, float32 items':<34} {w:>7} {floats:>10.1f} {floats / base:>6.2f}x")
+        print(f"  {'SRTrainDataset (cached, uint8)':<34} {w:>7} {ours:>10.1f} {ours / base:>6.2f}x")
 
 
 def main():

@@ -4,6 +4,9 @@ No timing is asserted (report/performance.md holds the measured figures): these 
 scripts working and check what they promise beside the timings, bit-identical MATLAB bicubic
 and tiled inference equal to the whole-image pass.
 """
+import argparse
+import importlib.util
+import json
 import re
 import subprocess
 import sys
@@ -35,8 +38,10 @@ def test_bench_datasets_on_synthetic_images(tmp_path):
                         "--synthetic-size", "200x150", "--patches", 160, "--naive-patches", 16,
                         "--workers", 0)
     assert "no T91 here, skipping" in out and "synthetic 200x150 PNGs: 2 images" in out
-    rows = re.findall(r"(naive: decode per patch|SRTrainDataset \(cached\))\s+0\s+([\d.]+)", out)
-    assert [label for label, _ in rows] == ["naive: decode per patch", "SRTrainDataset (cached)"]
+    rows = re.findall(r"(naive: decode per patch|cached, float32 items|SRTrainDataset \(cached, uint8\))"
+                      r"\s+0\s+([\d.]+)", out)
+    assert [label for label, _ in rows] == ["naive: decode per patch", "cached, float32 items",
+                                            "SRTrainDataset (cached, uint8)"]
     assert all(float(rate) > 0 for _, rate in rows)
 
 
@@ -70,3 +75,31 @@ def test_bench_eval_names_a_missing_data_folder(tmp_path):
                             capture_output=True, text=True, cwd=ROOT)
     assert result.returncode == 1
     assert f"no HR folder in {tmp_path / 'Set5'}" in result.stderr
+
+
+def test_gpu_check_runs_every_part_on_the_cpu_and_summarises(tmp_path):
+    """The GPU acceptance check, shrunk to the CPU (its --device cpu mode): every part passes
+    and the summary holds their numbers."""
+    result = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "gpu_check.py"), "--device", "cpu",
+                             "--out", str(tmp_path)], capture_output=True, text=True, cwd=ROOT, timeout=600)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    summary = json.loads((tmp_path / "summary.json").read_text())
+    assert {name: part["status"] for name, part in summary["parts"].items()} == dict.fromkeys(
+        ("tests", "bench", "data", "sample", "torchrun"), "passed")
+    parts = {name: part["results"] for name, part in summary["parts"].items()}
+    assert "passed" in parts["tests"]["summary"]
+    assert [row["step"] for row in parts["bench"]["rows"]] == ["pretrain", "pretrain", "gan"]
+    assert all(row["gflop_per_step"] > 0 and row["of_measured_matmul"] > 0 for row in parts["bench"]["rows"])
+    assert set(parts["data"]["patches_per_s"]) == {"0 workers", "2 workers"}
+    assert set(parts["sample"]["scores"]) == {"bicubic", "SRCNN", "SRResNet", "SRGAN"}
+    assert parts["torchrun"] == dict(processes=2, backend="gloo", returncode=0, ddp_logged=True, finished=True)
+    assert "| torchrun | passed |" in (tmp_path / "summary.md").read_text()
+
+
+def test_gpu_check_names_a_part_that_ran_out_of_time(tmp_path):
+    spec = importlib.util.spec_from_file_location("gpu_check", ROOT / "benchmarks" / "gpu_check.py")
+    gpu_check = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(gpu_check)
+    args = argparse.Namespace(device="cpu", out=str(tmp_path))
+    result = gpu_check.run_part("torchrun", args, box=1)
+    assert result["status"] == "timed out after 1 s" and result["seconds"] < 30

@@ -19,7 +19,7 @@ from imresize import imresize, imresize_torch
 from inference import load_generator, super_resolve
 from models import RRDBNet, SRResNet
 from test_solver import fixed_batches, stage, tiny_config
-from utils import load_checkpoint
+from utils import batch_to_signed, batch_to_unit, load_checkpoint
 
 GPU = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
 DEVICES = ["cpu", pytest.param("cuda", marks=[pytest.mark.cuda, GPU])]
@@ -31,7 +31,7 @@ def cuda_only(test):
 
 
 def batches(device, n=2, batch=4):
-    """Fixed (LR, HR) batches on ``device``, channels_last."""
+    """Fixed uint8 (LR, HR) batches on ``device``, channels_last, as train_epoch takes them."""
     data = fixed_batches(n_batches=n, batch=batch)
     return [(lr.to(device, memory_format=torch.channels_last), hr.to(device, memory_format=torch.channels_last))
             for lr, hr in DataLoader(data, batch_size=batch)]
@@ -69,7 +69,8 @@ def test_training_steps_never_wait_for_the_gpu(tmp_path, amp, mode):
     config = tiny_config(tmp_path, device="cuda", amp=amp, channels_last=True, log_every=10 ** 6)
     st = stage(mode, ema_decay=0.9)
     training = solver.build_training(config, st, torch.device("cuda"))
-    data = batches("cuda", n=1)
+    lr_imgs, hr_imgs = batches("cuda", n=1)[0]
+    data = [(batch_to_unit(lr_imgs), batch_to_signed(hr_imgs))]  # what train_epoch passes on
     step = solver._pretrain_step if mode == "pretrain" else (
         lambda t, lr, hr: solver._gan_step(t, lr, hr, st))
     step(training, *data[0])  # first step: lazy initialisations (scaler, cuDNN plans)

@@ -8,7 +8,7 @@ from PIL import Image
 
 from create_data_lists import write_list
 from datasets import SRTestDataset, SRTrainDataset
-from utils import signed_to_uint8, unit_to_uint8
+from utils import batch_to_signed, batch_to_unit, signed_to_uint8, unit_to_uint8
 
 
 def blocky_pair(tmp_path, name, lr_shape, seed=0):
@@ -30,12 +30,21 @@ def test_patches_are_aligned_in_range_and_augmented(tmp_path, cache):
     for i in range(len(data)):
         lr, hr = data[i]
         assert lr.shape == (3, 4, 4) and hr.shape == (3, 16, 16)
-        assert lr.dtype == hr.dtype == torch.float32
-        assert 0 <= lr.min() and lr.max() <= 1 and -1 <= hr.min() and hr.max() <= 1
-        lr8, hr8 = unit_to_uint8(lr), signed_to_uint8(hr)
+        assert lr.dtype == hr.dtype == torch.uint8  # mapped to the networks' ranges on the device
+        lr8, hr8 = lr.permute(1, 2, 0).numpy(), hr.permute(1, 2, 0).numpy()
         np.testing.assert_array_equal(hr8[::4, ::4], lr8)  # same content, same orientation
         seen.add(lr8.tobytes())
     assert len(seen) > 5  # random positions / symmetries
+
+
+def test_batches_map_to_the_networks_ranges_and_back():
+    x = torch.arange(256, dtype=torch.uint8).reshape(1, 1, 16, 16).expand(2, 3, 16, 16)
+    unit, signed = batch_to_unit(x), batch_to_signed(x)
+    assert unit.min() == 0 and unit.max() == 1 and signed.min() == -1 and signed.max() == 1
+    assert np.array_equal(unit_to_uint8(unit[0]), x[0].permute(1, 2, 0).numpy())
+    assert np.array_equal(signed_to_uint8(signed[0]), x[0].permute(1, 2, 0).numpy())
+    assert batch_to_unit(x.contiguous(memory_format=torch.channels_last)).is_contiguous(
+        memory_format=torch.channels_last)
 
 
 def test_lr_made_by_imresize_when_not_listed(tmp_path):

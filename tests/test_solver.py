@@ -32,11 +32,12 @@ def stage(mode="pretrain", **overrides):
 
 
 def fixed_batches(n_batches=1, batch=4, seed=0):
-    """(lr in [0, 1], hr in [-1, 1]) pairs of 4x4 / 16x16 images whose HR is a smooth upscale."""
+    """uint8 (LR, HR) pairs of 4x4 / 16x16 images whose HR is a smooth upscale, as
+    ``datasets.SRTrainDataset`` gives them."""
     g = torch.Generator().manual_seed(seed)
     lr_imgs = torch.rand(n_batches * batch, 3, 4, 4, generator=g)
-    hr_imgs = torch.nn.functional.interpolate(lr_imgs, scale_factor=4, mode="bilinear") * 2 - 1
-    return TensorDataset(lr_imgs, hr_imgs)
+    hr_imgs = torch.nn.functional.interpolate(lr_imgs, scale_factor=4, mode="bilinear")
+    return TensorDataset((lr_imgs * 255).round().to(torch.uint8), (hr_imgs * 255).round().to(torch.uint8))
 
 
 @pytest.mark.parametrize("mode, content_loss", [("pretrain", "mse"), ("gan", "mse"), ("gan", "vgg")])

@@ -24,8 +24,8 @@ config = EasyDict(seed=0, device=device, scale=4, amp=None, amp_cpu=False, chann
 stage = EasyDict(name="srgan", mode="gan", iterations=int(sys.argv[2]), lr_g=1e-4, lr_d=1e-4,
                  milestones=[], gamma=0.1, content_loss="mse", adversarial_weight=1e-3, d_steps=1,
                  label_smoothing=0.0, max_bad_steps=10)
-lr_imgs = torch.rand(64, 3, 8, 8)
-data = TensorDataset(lr_imgs, torch.nn.functional.interpolate(lr_imgs, scale_factor=4) * 2 - 1)
+lr_imgs = torch.randint(0, 256, (64, 3, 8, 8), dtype=torch.uint8)  # uint8, as SRTrainDataset's
+data = TensorDataset(lr_imgs, torch.nn.functional.interpolate(lr_imgs.float(), scale_factor=4).to(torch.uint8))
 loader = DataLoader(data, batch_size=8, shuffle=True)
 print("started", flush=True)
 training = solver.fit(config, stage, loader, log=lambda m: print(m, flush=True))
