@@ -70,7 +70,8 @@ DEFAULTS = dict(
         pretrain=dict(name="srresnet", mode="pretrain", iterations=10**6, epochs=None, lr_g=1e-4,
                       milestones=[], gamma=0.1, content_loss="mse", content_weight=1.0,
                       ema_decay=None, init_from=None, time_budget=None, max_bad_steps=10),
-        # stage 2, adversarial: initialised from stage 1 (iterations=0: no GAN stage)
+        # stage 2, adversarial: initialised from stage 1 (iterations=0: no GAN stage); init_from
+        # is a stage name of out_dir, or a generator file (.pth; a published release too)
         gan=dict(name="srgan", mode="gan", init_from="srresnet", iterations=2 * 10**5,
                  epochs=None, lr_g=1e-4, lr_d=1e-4, milestones=[10**5], gamma=0.1,
                  content_loss="vgg",          # 'mse' | 'l1' | 'vgg' | 'lr_mse' (losses.py)

@@ -62,47 +62,101 @@ def resolve_device(name="auto"):
 
 
 def load_generator(path, device="cpu", weights="auto", **generator_kwargs):
-    """A generator in eval mode from a checkpoint of ``solver.fit``, of whatever family: its
-    config's ``generator`` (``arch`` + kwargs; no ``arch``: SRResNet) and ``scale`` rebuild it,
-    unless ``generator_kwargs`` are given.
+    """A generator in eval mode from a generator file (:func:`read_generator`): a checkpoint of
+    ``solver.fit``, of whatever family, or a release file of ESRGAN or Real-ESRGAN. The file's
+    own description rebuilds the network, unless ``generator_kwargs`` are given.
 
     Args:
-        path (str or Path): a ``_last``, ``_best`` or ``_ema`` checkpoint.
+        path (str or Path): a ``_last``, ``_best`` or ``_ema`` checkpoint, or a release file.
         device: where to put the network.
-        weights (str): ``"auto"``: the moving average of the weights when the checkpoint has
-            one (a GAN stage with ``ema_decay``), else the trained weights; ``"ema"`` or
-            ``"trained"`` to choose.
+        weights (str): ``"auto"``: the moving average of the weights when the file has one (a GAN
+            stage with ``ema_decay``; a release's ``params_ema``), else the trained weights;
+            ``"ema"`` or ``"trained"`` to choose.
     """
-    checkpoint = load_checkpoint(path)  # to the CPU
-    config = checkpoint.get("config", {})
-    kwargs = generator_kwargs or dict(config.get("generator", {}), scale=config.get("scale", 4))
-    generator = build_generator(**kwargs)
-    ema = checkpoint.get("generator_ema")
-    if weights not in ("auto", "ema", "trained"):
-        raise ValueError(f"weights must be 'auto', 'ema' or 'trained', got {weights!r}")
-    if weights == "ema" and ema is None:
-        raise ValueError(f"{path} holds no moving average of the generator (train the GAN stage "
-                         f"with stage.ema_decay, e.g. 0.999)")
-    if ema is not None and weights != "trained":  # AveragedModel's keys: "module." + the net's
-        state = {k[len("module."):]: v for k, v in ema.items() if k.startswith("module.")}
-        load_weights(generator, state, what=f"moving-average generator of {path}")
-    else:
-        load_weights(generator, checkpoint["generator"], what=f"generator of {path}")
+    kwargs, state, what = read_generator(path, weights)
+    generator = build_generator(**(generator_kwargs or kwargs))
+    load_weights(generator, state, what=what)
     return generator.to(device).eval()
 
 
+RRDBNET_KEYS = ("conv_first.weight", "body.0.rdb1.conv1.weight", "conv_body.weight",
+                "conv_up1.weight", "conv_hr.weight", "conv_last.weight")
+
+
+def read_generator(path, weights="auto"):
+    """What a generator file holds: the network's ``build_generator`` arguments, its state dict
+    (on the CPU) and a description for messages.
+
+    Two kinds of files: this project's checkpoints (``solver.fit``; the config's ``generator``
+    and ``scale`` describe the network), and the release files of ESRGAN and Real-ESRGAN
+    (BasicSR's format: a dict whose ``params_ema`` and/or ``params`` key holds the state dict of
+    an RRDBNet; ``RealESRGAN_x4plus``, ``RealESRGAN_x4plus_anime_6B``, ``RealESRGAN_x2plus``,
+    BasicSR's ``ESRGAN_SRx4_DF2KOST_official``), or such a state dict alone. A release file's
+    network (blocks, channels, growth, scale) is read from its keys and shapes.
+
+    Raises:
+        ValueError: naming the file and what it holds, when it is neither kind, or for a
+            ``weights`` choice it does not have.
+    """
+    if weights not in ("auto", "ema", "trained"):
+        raise ValueError(f"weights must be 'auto', 'ema' or 'trained', got {weights!r}")
+    checkpoint = load_checkpoint(path)  # to the CPU
+    if not isinstance(checkpoint, dict):
+        raise ValueError(f"{path} holds a {type(checkpoint).__name__}, not a generator's weights")
+    if "generator" in checkpoint:  # this project's
+        config = checkpoint.get("config", {})
+        kwargs = dict(config.get("generator", {}), scale=config.get("scale", 4))
+        ema = checkpoint.get("generator_ema")
+        if weights == "ema" and ema is None:
+            raise ValueError(f"{path} holds no moving average of the generator (train the GAN "
+                             f"stage with stage.ema_decay, e.g. 0.999)")
+        if ema is not None and weights != "trained":  # AveragedModel's keys: "module." + the net's
+            state = {k[len("module."):]: v for k, v in ema.items() if k.startswith("module.")}
+            return kwargs, state, f"moving-average generator of {path}"
+        return kwargs, checkpoint["generator"], f"generator of {path}"
+    keys = {"ema": ["params_ema"], "trained": ["params"], "auto": ["params_ema", "params"]}[weights]
+    found = [key for key in keys if isinstance(checkpoint.get(key), dict)]
+    if found:
+        state, what = checkpoint[found[0]], f"{path} ({found[0]})"
+    elif any(key in checkpoint for key in ("params", "params_ema")):
+        raise ValueError(f"{path} is a release file with {sorted(k for k in checkpoint if k.startswith('params'))}, "
+                         f"not {' or '.join(keys)} (weights={weights!r})")
+    else:
+        state, what = checkpoint, str(path)  # a bare state dict
+    if not all(key in state for key in RRDBNET_KEYS):
+        listed = ", ".join(sorted(map(str, checkpoint))[:8])
+        raise ValueError(f"{path} is neither a checkpoint of this project (no 'generator' key) nor "
+                         f"an ESRGAN/Real-ESRGAN release file ('params_ema' or 'params' holding an "
+                         f"RRDBNet state dict); its top-level keys: {listed}")
+    return _rrdbnet_kwargs(state, path), state, f"RRDBNet of {what}"
+
+
+def _rrdbnet_kwargs(state, path):
+    """BasicSR's RRDBNet arguments, read from a state dict's keys and shapes."""
+    in_channels = state["conv_first.weight"].shape[1]
+    unshuffle = {3: 1, 12: 2}.get(in_channels)
+    if unshuffle is None:
+        raise ValueError(f"{path}: an RRDBNet whose first conv takes {in_channels} channels (BasicSR's "
+                         f"x1 layout takes 48); this project builds x2, x4 and x8 (3 or 12)")
+    ups = sum(1 for key in state if key.startswith("conv_up") and key.endswith(".weight"))
+    return dict(arch="rrdbnet", scale=2 ** ups // unshuffle, channels=state["conv_first.weight"].shape[0],
+                growth=state["body.0.rdb1.conv1.weight"].shape[0],
+                n_blocks=1 + max(int(key.split(".")[1]) for key in state if key.startswith("body.")))
 
 
 @torch.inference_mode()
-def super_resolve(generator, lr_imgs, tile=None, margin=None):
+def super_resolve(generator, lr_imgs, tile=None, margin=None, dtype=None):
     """Super-resolve LR images, whole or in overlapping tiles.
 
     With ``tile``, the LR image is cut into ``tile`` x ``tile`` blocks, each run with ``margin``
     extra LR pixels of context on every side; only the block's own output is kept. With the
     default margin, the generator's ``receptive_radius`` (40 LR pixels for the default SRResNet,
     349 for ESRGAN's RRDBNet), the result equals the whole-image output up to float rounding,
-    while memory is bounded by one (tile + 2 margin)^2 input. A whole-image pass that runs out of memory falls back to
-    tiles of ``OOM_TILE`` with a warning.
+    while memory is bounded by one (tile + 2 margin)^2 input. Tiles whose context covers the
+    whole image run it whole. A whole-image pass that runs out of memory falls back to tiles
+    (as large as the free GPU memory allows, else ``OOM_TILE``) with a warning. Inputs whose
+    sides are not multiples of ``generator.input_multiple`` are padded by reflection, and the
+    padding's output cropped.
 
     Args:
         generator (nn.Module): a generator of ``archs.GENERATORS``, in eval mode.
@@ -110,35 +164,74 @@ def super_resolve(generator, lr_imgs, tile=None, margin=None):
         tile (int): LR tile side, or None for the whole image at once.
         margin (int): LR context pixels around each tile; default ``generator.receptive_radius``
             (exact). A smaller one bounds memory for deep networks at the cost of exactness.
+        dtype: autocast dtype (``torch.bfloat16``, ``torch.float16``), or None for fp32.
 
     Returns:
-        Tensor: (N, 3, h * scale, w * scale) in [-1, 1].
+        Tensor: (N, 3, h * scale, w * scale) in [-1, 1], float32.
     """
+    h, w = lr_imgs.shape[-2:]
+    multiple = generator.input_multiple
+    pad_h, pad_w = -h % multiple, -w % multiple
+    if pad_h or pad_w:  # BasicSR's x2 networks: reflect-pad to even sides, crop the output
+        padded = torch.nn.functional.pad(lr_imgs, (0, pad_w, 0, pad_h), mode="reflect")
+        s = generator.scale
+        return super_resolve(generator, padded, tile, margin, dtype)[..., :h * s, :w * s]
     if margin is None:
         margin = generator.receptive_radius
-    h, w = lr_imgs.shape[-2:]
-    if tile is None or (h <= tile and w <= tile):
+    margin = -(-margin // multiple) * multiple  # tiles start on the network's input grid
+
+    def run(x):
+        with torch.autocast(x.device.type, dtype=dtype, enabled=dtype is not None):
+            return generator(x).float()
+
+    if tile is None or _covers(tile, margin, h, w):
         try:
-            return generator(lr_imgs)
+            return run(lr_imgs)
         except torch.OutOfMemoryError:
-            if min(h, w) <= 2 * margin:
+            tile = oom_tile(lr_imgs, generator, margin)
+            if _covers(tile, margin, h, w):
                 raise
             warnings.warn(f"out of memory on a {h}x{w} LR image: falling back to tiles of "
-                          f"{OOM_TILE} LR pixels (set config.tile to choose)", stacklevel=2)
-            if lr_imgs.is_cuda:
-                torch.cuda.empty_cache()
-            tile = OOM_TILE
+                          f"{tile} LR pixels (set config.tile to choose)", stacklevel=2)
+    tile = -(-tile // multiple) * multiple
     s = generator.scale
-    sr_imgs = lr_imgs.new_empty(lr_imgs.shape[0], 3, h * s, w * s)
+    sr_imgs = lr_imgs.new_empty(lr_imgs.shape[0], 3, h * s, w * s, dtype=torch.float32)
     for y0 in range(0, h, tile):
         for x0 in range(0, w, tile):
             y1, x1 = min(y0 + tile, h), min(x0 + tile, w)
             ya, xa = max(y0 - margin, 0), max(x0 - margin, 0)
             yb, xb = min(y1 + margin, h), min(x1 + margin, w)
-            out = generator(lr_imgs[..., ya:yb, xa:xb])  # tile plus context, (N, 3, ., .)
+            out = run(lr_imgs[..., ya:yb, xa:xb])  # tile plus context, (N, 3, ., .)
             sr_imgs[..., y0 * s:y1 * s, x0 * s:x1 * s] = \
                 out[..., (y0 - ya) * s:(y1 - ya) * s, (x0 - xa) * s:(x1 - xa) * s]
     return sr_imgs
+
+
+def _covers(tile, margin, h, w):
+    """Whether every tile's input (the tile and its margins) is the whole h x w image."""
+    return all(margin >= (side - 1) // tile * tile and tile + margin >= side for side in (h, w))
+
+
+def oom_tile(lr_imgs, generator, margin):
+    """The tile side to fall back to after an out-of-memory error: on a GPU, the largest whose
+    input with margins takes a quarter of the free memory at the whole pass's cost per pixel
+    (at least 32), elsewhere ``OOM_TILE``."""
+    if not lr_imgs.is_cuda:
+        return OOM_TILE
+    torch.cuda.empty_cache()
+    free, _ = torch.cuda.mem_get_info(lr_imgs.device)
+    h, w = lr_imgs.shape[-2:]
+    # activations scale with the input's pixels: the whole pass needed more than `free`
+    pixels = free / 4 / max(_bytes_per_pixel(generator), 1)
+    return max(32, int(math.sqrt(pixels)) - 2 * margin)
+
+
+def _bytes_per_pixel(generator):
+    """A rough peak of activation bytes per LR pixel in a forward pass: the widest layer's
+    channels at the output's resolution, float32, a few alive at once."""
+    widest = max((m.out_channels for m in generator.modules() if hasattr(m, "out_channels")),
+                 default=64)
+    return 4 * widest * generator.scale ** 2 * 4
 
 
 def validate(generator, dataset, device, crop_border=None, max_images=None, tile=None,

@@ -47,8 +47,8 @@ import precision
 from archs import TruncatedVGG19, build_discriminator, build_generator, full_kwargs, load_weights
 # inference and evaluation live in inference.py; imported here for fit and for the callers of
 # solver.super_resolve & co. written before the split
-from inference import (interpolate_generators, load_generator, resolve_device,  # noqa: F401
-                       super_resolve, validate, validate_bicubic, validate_hr)
+from inference import (interpolate_generators, load_generator, read_generator,  # noqa: F401
+                       resolve_device, super_resolve, validate, validate_bicubic, validate_hr)
 from losses import GeneratorLoss, discriminator_loss, discriminator_outputs, needs_real_logits
 from utils import (batch_to_signed, batch_to_unit, load_checkpoint, progress_bar, save_checkpoint,
                    to_plain)
@@ -582,7 +582,8 @@ def fit(config, stage, train_loader, val_dataset=None, log=print):
     ``stage.ema_decay``. The GAN stage also logs the validation NIQE. The epoch history also
     goes to ``<stage>_history.csv``. If
     ``<stage>_last.pth`` exists, training resumes from it; otherwise a stage with
-    ``init_from`` starts its generator from ``<init_from>_best.pth`` (or ``_last.pth``).
+    ``init_from`` starts its generator from ``<init_from>_best.pth`` (or ``_last.pth``), or from
+    a generator file when it names one (``.pth``: a release file of ESRGAN or Real-ESRGAN too).
     An interrupt (Ctrl-C, a notebook's stop button) anywhere in an epoch (training, validation,
     saving) saves ``<stage>_last.pth``, then stops; a killed process loses at most the epoch in
     progress (checkpoints are written atomically, so the last one is always whole).
@@ -612,11 +613,8 @@ def fit(config, stage, train_loader, val_dataset=None, log=print):
         restore(training, checkpoint)
         log(f"{stage.name}: resumed from {last} at iteration {training.iteration}")
     elif stage.get("init_from"):
-        source = out_dir / f"{stage.init_from}_best.pth"
-        source = source if source.exists() else out_dir / f"{stage.init_from}_last.pth"
-        checkpoint = load_checkpoint(source)
-        _check_same_networks(checkpoint, config, source, ("generator",))
-        load_weights(training.generator, checkpoint["generator"], what=f"generator of {source}")
+        source, state = _initial_weights(config, stage.init_from)
+        load_weights(training.generator, state, what=f"generator of {source}")
         if training.generator_ema is not None:  # the average starts from the loaded weights
             training.generator_ema.reset(training.generator)
         log(f"{stage.name}: generator initialised from {source}")
@@ -649,6 +647,31 @@ def fit(config, stage, train_loader, val_dataset=None, log=print):
             training.writer.close()
     distributed.barrier()  # the next stage starts from the checkpoints rank 0 has written
     return training
+
+
+def _initial_weights(config, init_from):
+    """The file and generator weights a stage starts from: ``<out_dir>/<init_from>_best.pth``
+    (else ``_last.pth``) for a stage name; for a ``.pth`` path, that generator file, a release
+    file of ESRGAN or Real-ESRGAN too (fine-tuning a published model; its moving average).
+
+    Raises:
+        ValueError: when the file's network is not this run's ``config.generator`` at
+            ``config.scale``, naming both.
+    """
+    if str(init_from).endswith(".pth"):
+        path, weights = Path(init_from), "auto"
+    else:
+        path = Path(config.out_dir) / f"{init_from}_best.pth"
+        path, weights = (path if path.exists() else path.with_name(f"{init_from}_last.pth")), "trained"
+    kwargs, state, _ = read_generator(path, weights)
+    saved = dict(kwargs)
+    scale = saved.pop("scale")
+    if full_kwargs("generator", saved) != full_kwargs("generator", config.generator) or scale != config.scale:
+        raise ValueError(
+            f"{path} holds generator={saved} at x{scale}, but this run's config has "
+            f"generator={dict(config.generator)} at x{config.scale}: set config.generator (and "
+            f"scale) to the file's, or initialise from another file.")
+    return path, state
 
 
 def _check_same_networks(checkpoint, config, path, keys):

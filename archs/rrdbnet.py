@@ -5,12 +5,13 @@ preset of ``config.py``): PSNR-oriented pretraining with L1, then the GAN stage 
 losses. Against SRResNet: no BatchNorm, Residual-in-Residual Dense Blocks with residual scaling
 0.2, nearest-neighbour x2 upsampling + conv, LeakyReLU 0.2.
 
-The ``state_dict`` keys and shapes are those of the ESRGAN release (BasicSR's ``RRDBNet``:
-``conv_first``, ``body.<n>.rdb<k>.conv<m>``, ``conv_body``, ``conv_up1``, ``conv_up2``,
-``conv_hr``, ``conv_last``), so BasicSR's conversion of the published x4 weights should load
-with ``strict=True`` (the layout and the parameter count are tested; the file itself is not
-available offline); they map [0, 1] to [0, 1], and :meth:`RRDBNet.forward` maps that output
-to this project's [-1, 1].
+The ``state_dict`` keys and shapes are those of BasicSR's ``RRDBNet`` (``conv_first``,
+``body.<n>.rdb<k>.conv<m>``, ``conv_body``, ``conv_up1``, ``conv_up2``, ``conv_hr``,
+``conv_last``), the layout of the ESRGAN and Real-ESRGAN release files, which load with
+``strict=True`` (``inference.load_generator``; tests compare with an independent runtime's
+outputs). At x2 the network pixel-unshuffles its input first and upsamples x4, as BasicSR's
+(``conv_first`` then takes 12 channels: ``RealESRGAN_x2plus``). The release weights map
+[0, 1] to [0, 1], and :meth:`RRDBNet.forward` maps that output to this project's [-1, 1].
 """
 import math
 
@@ -67,7 +68,8 @@ class RRDBNet(nn.Module):
 
     3x3 conv; ``n_blocks`` RRDBs; 3x3 conv + the long skip; log2(scale) times (nearest x2,
     3x3 conv, LeakyReLU 0.2); 3x3 conv, LeakyReLU 0.2, 3x3 conv to 3 channels. No output
-    activation (as released).
+    activation (as released). At x2, BasicSR's layout: the input pixel-unshuffled by 2 (12
+    channels into the first conv), then two x2 upsamplings.
 
     Args:
         n_blocks (int): RRDBs (23).
@@ -77,28 +79,36 @@ class RRDBNet(nn.Module):
         residual_scale (float): 0.2.
 
     Shapes: (N, 3, h, w) in [0, 1] -> (N, 3, h * scale, w * scale), about [-1, 1] (linear, not
-    clamped). Receptive radius (``receptive_radius``): 349 LR pixels with the defaults
-    (1 + 23 x 3 x 5 + 1 + upsampling convs + 2 convs at x4, rounded up): tiled inference with
-    an exact margin then hardly tiles; pass a smaller ``margin`` to ``inference.super_resolve``
-    for bounded memory at the cost of exactness (ESRGAN's own tiling uses 10).
+    clamped); h and w even at x2. Receptive radius (``receptive_radius``): 349 LR pixels with
+    the defaults (1 + 23 x 3 x 5 + 1 + upsampling convs + 2 convs at x4, rounded up): tiled
+    inference with an exact margin then hardly tiles; pass a smaller ``margin`` to
+    ``inference.super_resolve`` for bounded memory at the cost of exactness (ESRGAN's own
+    tiling uses 10).
     """
 
     def __init__(self, n_blocks=23, channels=64, growth=32, scale=4, residual_scale=0.2):
         super().__init__()
         check_scale(scale)
         self.scale = scale
-        self.conv_first = nn.Conv2d(3, channels, 3, 1, 1)
+        self.unshuffle = 2 if scale == 2 else 1  # BasicSR's x2: space to depth, then x4
+        self.input_multiple = self.unshuffle  # LR sides must be multiples of it
+        self.conv_first = nn.Conv2d(3 * self.unshuffle ** 2, channels, 3, 1, 1)
         self.body = nn.Sequential(*[RRDB(channels, growth, residual_scale) for _ in range(n_blocks)])
         self.conv_body = nn.Conv2d(channels, channels, 3, 1, 1)
-        self.n_up = int(math.log2(scale))
+        self.n_up = int(math.log2(scale * self.unshuffle))
         for i in range(1, self.n_up + 1):
             self.add_module(f"conv_up{i}", nn.Conv2d(channels, channels, 3, 1, 1))
         self.conv_hr = nn.Conv2d(channels, channels, 3, 1, 1)
         self.conv_last = nn.Conv2d(channels, 3, 3, 1, 1)
-        ups = sum(1 / 2 ** i for i in range(1, self.n_up + 1))  # conv after the i-th x2
-        self.receptive_radius = math.ceil(1 + 15 * n_blocks + 1 + ups + 2 / scale)
+        # in LR pixels: the convs at the features' resolution (1 / unshuffle of the LR's), the
+        # span of an unshuffled pixel, the conv after each x2, and the two at the output's
+        u = self.unshuffle
+        ups = sum(u / 2 ** i for i in range(1, self.n_up + 1))
+        self.receptive_radius = math.ceil((2 + 15 * n_blocks) * u + (u - 1) + ups + 2 / scale)
 
     def forward(self, lr_imgs):
+        if self.unshuffle > 1:
+            lr_imgs = F.pixel_unshuffle(lr_imgs, self.unshuffle)  # (N, 12, h / 2, w / 2)
         features = self.conv_first(lr_imgs)  # (N, 64, h, w)
         features = features + self.conv_body(self.body(features))  # long skip connection
         for i in range(1, self.n_up + 1):

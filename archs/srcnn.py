@@ -31,6 +31,8 @@ class SRCNN(nn.Module):
     rounded up). 20,099 parameters with the defaults (8,129 on Y alone).
     """
 
+    input_multiple = 1  # any LR size
+
     def __init__(self, channels=(64, 32), kernels=(9, 1, 5), scale=4):
         super().__init__()
         check_scale(scale)

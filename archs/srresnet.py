@@ -157,6 +157,8 @@ class SRResNet(nn.Module):
     fuse 1 + upsampling + tail 9x9 at x4, rounded up).
     """
 
+    input_multiple = 1  # any LR size
+
     def __init__(self, n_blocks=16, channels=64, scale=4, large_kernel=9, small_kernel=3,
                  prelu_per_channel=False, batch_norm=True, upsampler="subpixel", icnr=False):
         super().__init__()
