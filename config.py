@@ -1,10 +1,11 @@
 """Every config of the project, in one place: training (defaults and presets) and testing.
 
-``train.ipynb``'s first cell, ``train``-side report scripts, the benchmarks and the tests call
-:func:`training_config`; ``test.ipynb`` and ``super_resolution.ipynb`` call
-:func:`test_config`. A preset is a dict of the values it changes. Pick one without editing
-anything with the ``SRGAN_PRESET`` environment variable, and override any value with
-``SRGAN_CONFIG`` (JSON, deep-merged). A key that the defaults do not have is an error naming it
+``train.ipynb``'s first cell and ``train.py`` call :func:`from_env` for :func:`training_config`,
+``test.ipynb`` and ``super_resolution.ipynb`` for :func:`evaluation_config`; report scripts, the
+benchmarks and the tests call those two directly. A preset is a dict of the values it changes.
+Pick one without editing anything with the ``SRGAN_PRESET`` environment variable, and override
+any value with ``SRGAN_CONFIG`` (JSON or a JSON file, deep-merged; the same one serves the three
+notebooks). A key that the defaults do not have is an error naming it
 (a typo is never silently ignored); only ``generator`` and ``discriminator`` are open, their
 keys being the networks' keyword arguments (checked when the networks are built). An override
 that names another ``arch`` replaces the network's kwargs instead of merging them.
@@ -27,6 +28,9 @@ A stage's ``name`` prefixes its files, so every family of one data preset shares
 ``out_dir`` (``runs/sample``, ``runs/shared``, ``runs/paper``), where ``test.ipynb`` finds them.
 """
 import copy
+import json
+import os
+from pathlib import Path
 
 from utils import merge_config
 
@@ -127,19 +131,10 @@ SRCNN = dict(
                 gan=dict(name="srcnn_gan", iterations=0)),
 )
 
-# Minutes on a CPU: a small generator on the embedded images. No ImageNet VGG is needed: the
-# GAN stage uses the pixel-MSE content loss (the paper's SRGAN-MSE). BN-free generator (EDSR's
-# change: validation does not wait for BN statistics to settle) and a high learning rate, so
-# that it passes bicubic within minutes. Capped by iterations, not wall time, so that a busy
-# machine gets the same result, only later. Resize-convolution upsampling (nearest x2 + conv)
-# instead of sub-pixel convolutions: the one remedy that removed the sub-pixel grid pattern
-# AND lowered NIQE below the SRResNet's in the report's ablation (report/README.md, section
-# 5b); on top of it, grid_weight 1e2 (losses.grid_loss) removes what was left of the pattern
-# locked to the 4x4 grid (section 5c); a moving average of the generator's weights with decay
-# 0.99 (a time constant of 100 steps; 0.999 averages back to the pretrained weights in a stage
-# this short) smooths the step-to-step swings of the adversarial game, and 2,000 GAN
-# iterations instead of 1,000 let the texture grow: on three seeds, PSNR within 1.0-1.2 dB of
-# the SRResNet, NIQE 7.06-7.19 against its 8.32, no grid above HR's (section 5d).
+# Minutes on a CPU: a small BN-free generator with resize-convolution upsampling on the embedded
+# images, capped by iterations (a busy machine gets the same result, later); the GAN stage with
+# the pixel-MSE content loss (no ImageNet VGG), the grid loss and a moving average of G. Why each
+# choice, and what it measured: report/README.md, sections 5b-5d.
 SAMPLE_DATA = dict(train_list="data/sample/sample_train.csv", val_list="data/sample/sample_test.csv",
                    hr_patch=48, patches_per_image=100, out_dir="runs/sample")
 # ../shared/data on a CPU: the papers' networks, a wall-time budget per stage.
@@ -260,6 +255,9 @@ TEST_DEFAULTS = dict(
     scale=4,
     out_dir="runs/sample",              # the run folder: the preset's (config.training_config)
     checkpoints=None,                   # {method: path}; default METHODS in out_dir
+    published=None,                     # {label: generator file}: published models scored beside
+                                        # the run's, as "<label> (published)" (a release file or
+                                        # another run's checkpoint; inference.read_generator)
     test_lists=None,                    # {set name: CSV list}; sets whose list is missing skip
     tile=None,                          # LR tile side; None: whole images (tiles on out-of-memory)
     lpips_net="alex",                   # LPIPS backbone, or None to skip LPIPS
@@ -289,19 +287,71 @@ def evaluation_config(preset="sample", *overrides):
     """The config of ``test.ipynb`` and ``super_resolution.ipynb`` for a training preset: its
     run folder, that folder's test sets, and the checkpoints of every method in it.
 
+    An override may hold training keys too (one ``SRGAN_CONFIG`` serves the three notebooks):
+    they are checked against the training config, whose ``out_dir`` and ``scale`` they may
+    change; keys of ``TEST_DEFAULTS`` set the test config.
+
     Raises:
-        ValueError, KeyError: as :func:`training_config` (``checkpoints`` and ``test_lists``
-        are open dicts).
+        ValueError: for an unknown preset.
+        KeyError: for a key of neither config, naming it (``checkpoints``, ``test_lists`` and
+            ``published`` are open dicts).
     """
-    out_dir = training_config(preset).out_dir
-    config = merge_config(copy.deepcopy(TEST_DEFAULTS), dict(preset=preset, out_dir=out_dir),
-                          TEST_PRESETS.get(out_dir, {}))
     for override in overrides:
-        for key, value in (override or {}).items():
-            if key not in TEST_DEFAULTS:
-                raise KeyError(f"test config.{key} is not a config key; known keys: "
-                               f"{', '.join(sorted(TEST_DEFAULTS))}")
-        config = merge_config(config, override)
+        for key in override or {}:
+            if key not in TEST_DEFAULTS and key not in DEFAULTS:
+                raise KeyError(f"config.{key} is not a config key; known keys of the test config: "
+                               f"{', '.join(sorted(TEST_DEFAULTS))}; of the training config: "
+                               f"{', '.join(sorted(DEFAULTS))}")
+    training = training_config(preset, *[{k: v for k, v in (o or {}).items() if k in DEFAULTS}
+                                         for o in overrides])
+    config = merge_config(copy.deepcopy(TEST_DEFAULTS),
+                          dict(preset=preset, out_dir=training.out_dir, scale=training.scale),
+                          TEST_PRESETS.get(training_config(preset).out_dir, {}))
+    for override in overrides:
+        config = merge_config(config, {k: v for k, v in (override or {}).items() if k in TEST_DEFAULTS})
     if config.checkpoints is None:
         config.checkpoints = {method: f"{config.out_dir}/{name}" for method, name in METHODS.items()}
     return config
+
+
+# ----------------------------------------------------------------------------------------------
+# The one override path: SRGAN_PRESET and SRGAN_CONFIG (or train.py's --preset and --config)
+# ----------------------------------------------------------------------------------------------
+def read_overrides(text):
+    """``SRGAN_CONFIG`` / ``--config``: a JSON object, or the path of a file holding one ({} if
+    empty).
+
+    Raises:
+        ValueError: naming what is wrong with the text or the file.
+    """
+    if not text:
+        return {}
+    if not text.lstrip().startswith("{") and Path(text).is_file():
+        text = Path(text).read_text()
+    try:
+        overrides = json.loads(text)
+    except json.JSONDecodeError as err:
+        raise ValueError(f"--config / SRGAN_CONFIG must be a JSON object or a JSON file: {err}") from None
+    if not isinstance(overrides, dict):
+        raise ValueError(f"--config / SRGAN_CONFIG must be a JSON object, got {type(overrides).__name__}")
+    return overrides
+
+
+def from_env(kind="training", preset=None, overrides=None, environ=None):
+    """The config of an entry point, from ``SRGAN_PRESET`` and ``SRGAN_CONFIG`` (the notebooks,
+    ``train.py``, the benchmarks), unless given.
+
+    Args:
+        kind (str): ``"training"`` (:func:`training_config`: ``train.ipynb``, ``train.py``) or
+            ``"evaluation"`` (:func:`evaluation_config`: ``test.ipynb``,
+            ``super_resolution.ipynb``).
+        preset (str): default ``$SRGAN_PRESET``, else ``"sample"``.
+        overrides (str): JSON or a JSON file (:func:`read_overrides`); default ``$SRGAN_CONFIG``.
+        environ (dict): the environment (default ``os.environ``).
+    """
+    environ = os.environ if environ is None else environ
+    preset = preset or environ.get("SRGAN_PRESET", "sample")
+    values = read_overrides(environ.get("SRGAN_CONFIG", "") if overrides is None else overrides)
+    if kind not in ("training", "evaluation"):
+        raise ValueError(f"kind must be 'training' or 'evaluation', got {kind!r}")
+    return (training_config if kind == "training" else evaluation_config)(preset, values)

@@ -1,6 +1,6 @@
 """PyTorch datasets: random training patches (DIV2K protocol) and whole test images.
 
-``train.ipynb`` wraps :class:`SRTrainDataset` in a DataLoader; ``solver.validate`` and
+``train.ipynb`` wraps :class:`SRTrainDataset` in a DataLoader; ``inference.validate`` and
 ``test.ipynb`` iterate :class:`SRTestDataset` directly, one whole image at a time.
 
 Tensor conventions (the paper's, converted only by the named functions of ``utils.py``):

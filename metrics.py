@@ -4,7 +4,7 @@
 PSNR and SSIM reward the blurriest plausible output; a GAN trades them for detail
 (Blau and Michaeli, "The perception-distortion tradeoff", CVPR 2018). ``test.ipynb`` reports
 all of them for every method, and plots PSNR against NIQE (the perception-distortion plane);
-``solver.validate`` logs NIQE per GAN epoch.
+``inference.validate`` scores NIQE (``solver.fit`` logs it per GAN epoch).
 
 - :func:`psnr_ssim`: the SR benchmark protocol (Y channel of MATLAB's rgb2ycbcr, border crop,
   MATLAB's SSIM): the published bicubic baselines are reproduced with it.

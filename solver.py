@@ -463,8 +463,8 @@ def luma(imgs):
     With ``stage.d_input = "luma"`` every input of the discriminator goes through it: D judges
     texture, not colour (DPED's texture discriminator sees gray images, Ignatov et al., ICCV
     2017), so the adversarial gradient cannot shift the output's chroma, which the content loss
-    alone then fixes: no colour fringes where D would reward them. Measured in report section
-    5d: the coloured speckle went, a luminance hatching came, NIQE got worse; no preset uses it.
+    alone then fixes: no colour fringes where D would reward them. No preset uses it (report
+    section 5d).
 
     Args:
         imgs (Tensor): (N, 3, H, W), any range (the weights sum to 1: [-1, 1] stays [-1, 1]).

@@ -36,7 +36,7 @@ import create_data_lists as cdl
 import distributed
 import solver
 from archs import fetch_vgg19_weights
-from config import srcnn_config, training_config
+from config import from_env, srcnn_config, training_config
 from datasets import SRTestDataset, SRTrainDataset, as_pairs
 from utils import seed_everything
 
@@ -148,21 +148,6 @@ def run(config, log=print):
     return results
 
 
-def read_overrides(text):
-    """``--config`` / ``SRGAN_CONFIG``: a JSON object, or the path of a file holding one."""
-    if not text:
-        return {}
-    if not text.lstrip().startswith("{") and Path(text).is_file():
-        text = Path(text).read_text()
-    try:
-        overrides = json.loads(text)
-    except json.JSONDecodeError as err:
-        raise ValueError(f"--config / SRGAN_CONFIG must be a JSON object or a JSON file: {err}") from None
-    if not isinstance(overrides, dict):
-        raise ValueError(f"--config / SRGAN_CONFIG must be a JSON object, got {type(overrides).__name__}")
-    return overrides
-
-
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--preset", default=os.environ.get("SRGAN_PRESET", "sample"),
@@ -170,7 +155,7 @@ def main(argv=None):
     parser.add_argument("--config", default=os.environ.get("SRGAN_CONFIG", ""),
                         help="JSON overrides, or a JSON file (default: $SRGAN_CONFIG)")
     args = parser.parse_args(argv)
-    config = training_config(args.preset, read_overrides(args.config))
+    config = from_env("training", args.preset, args.config)
     if int(os.environ.get("RANK", "0")) == 0:
         print(json.dumps(config, indent=1, default=str))
     try:

@@ -8,8 +8,10 @@ import os
 
 import nbformat
 import pytest
+import torch
 from nbclient import NotebookClient
 
+from archs import RRDBNet
 from conftest import ROOT
 
 
@@ -18,6 +20,9 @@ def executed(tmp_path_factory):
     """Execute train, test and super_resolution once; return (notebooks, run folder)."""
     tmp = tmp_path_factory.mktemp("notebooks")
     run, data = tmp / "run", tmp / "data"
+    release = tmp / "tiny_release.pth"  # a published generator's file layout (Real-ESRGAN's)
+    torch.manual_seed(0)
+    torch.save({"params_ema": RRDBNet(n_blocks=1, channels=8, growth=4).state_dict()}, release)
     overrides = {
         "train.ipynb": {
             "out_dir": str(run), "train_list": str(data / "sample_train.csv"),
@@ -27,7 +32,7 @@ def executed(tmp_path_factory):
             "srcnn": {"iterations": 5}},
         # every method of config.METHODS found in the run folder
         "test.ipynb": {"out_dir": str(run), "test_lists": {"Sample": str(data / "sample_test.csv")},
-                       "alphas": [0.0, 0.5, 1.0]},
+                       "alphas": [0.0, 0.5, 1.0], "published": {"Tiny": str(release)}},
         "super_resolution.ipynb": {"out_dir": str(run), "rating_list": str(data / "sample_test.csv"),
                                    "alphas": [0.0, 0.5, 1.0]},
     }
@@ -66,7 +71,9 @@ def test_test_notebook_writes_the_results(executed):
     notebooks, run = executed
     results = json.loads((run / "test_results.json").read_text())
     assert set(results) == {"Sample"}
-    assert set(results["Sample"]) == {"bicubic", "SRCNN", "SRResNet", "SRGAN", "HR"}
+    assert set(results["Sample"]) == {"bicubic", "SRCNN", "SRResNet", "SRGAN", "Tiny (published)", "HR"}
+    published = results["Sample"].pop("Tiny (published)")  # random weights: a flat image, no NIQE
+    assert published["images"] == 4 and published["psnr"] > 0
     for method, scores in results["Sample"].items():
         assert scores["images"] == 4 and 0 < scores["ssim"] <= 1 and 2 < scores["niqe"] < 30
         assert scores["psnr"] is None if method == "HR" else scores["psnr"] > 10

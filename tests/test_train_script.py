@@ -5,6 +5,7 @@ import sys
 import pytest
 from easydict import EasyDict
 
+import config
 import create_data_lists as cdl
 import solver
 import train
@@ -87,9 +88,9 @@ def test_tensorboard_missing_is_a_clear_message(monkeypatch):
 
 def test_bad_overrides_name_the_problem(tmp_path):
     with pytest.raises(ValueError, match="JSON object or a JSON file"):
-        train.read_overrides("{not json")
+        config.read_overrides("{not json")
     with pytest.raises(ValueError, match="must be a JSON object, got list"):
-        train.read_overrides("[1, 2]")
+        config.read_overrides("[1, 2]")
     with pytest.raises(KeyError, match="config.stages.gan.iteration "):
         train.main(["--config", '{"stages": {"gan": {"iteration": 5}}}'])
 
@@ -122,3 +123,34 @@ def test_each_rank_caches_only_its_share_of_the_training_images(tmp_path, sample
     assert train_set.pairs == pairs[rank::2] and len(train_set.images) == len(pairs[rank::2])
     assert data.train_loader.batch_size == 2
     assert len(data.train_loader.sampler) == len(train_set) - 1  # the ranks' common length
+
+
+README_SHORTER_RUN = '{"stages": {"pretrain": {"epochs": 20}, "gan": {"epochs": 4, "milestones": [10000]}}}'
+
+
+@pytest.mark.parametrize("as_file", [False, True])
+def test_the_readmes_overrides_reach_every_entry_point(tmp_path, as_file, monkeypatch):
+    """The README's "shorter variation" (SRGAN_PRESET=paper, training keys in SRGAN_CONFIG) for
+    the three notebooks and train.py, as JSON or as a JSON file: one path, config.from_env."""
+    text = README_SHORTER_RUN
+    if as_file:
+        (tmp_path / "shorter.json").write_text(text)
+        text = str(tmp_path / "shorter.json")
+    environ = {"SRGAN_PRESET": "paper", "SRGAN_CONFIG": text}
+    training = config.from_env("training", environ=environ)
+    assert training.stages.pretrain.epochs == 20 and training.stages.gan.milestones == [10000]
+    evaluation = config.from_env("evaluation", environ=environ)  # test.ipynb, super_resolution.ipynb
+    assert evaluation.out_dir == training.out_dir == "runs/paper" and "Set5" in evaluation.test_lists
+    with_test_keys = config.from_env("evaluation", environ=dict(
+        environ, SRGAN_CONFIG='{"out_dir": "runs/other", "alphas": [0, 1], "stages": {"gan": {"epochs": 1}}}'))
+    assert with_test_keys.out_dir == "runs/other" and with_test_keys.alphas == [0, 1]
+    assert with_test_keys.checkpoints["SRGAN"] == "runs/other/srgan_last.pth"
+    monkeypatch.setattr(train, "run", lambda cfg: seen.append(cfg))  # train.py, without training
+    seen = []
+    for key, value in environ.items():
+        monkeypatch.setenv(key, value)
+    assert train.main([]) == 0 and seen[0] == training
+    with pytest.raises(KeyError, match="config.stage is not a config key; known keys of the test config"):
+        config.from_env("evaluation", environ={"SRGAN_CONFIG": '{"stage": {}}'})
+    with pytest.raises(KeyError, match="config.stages.gan.epoch "):
+        config.from_env("evaluation", environ={"SRGAN_CONFIG": '{"stages": {"gan": {"epoch": 1}}}'})

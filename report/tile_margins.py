@@ -1,0 +1,94 @@
+"""The tile margin each generator needs in practice: its effective radius on real photographs.
+
+    .venv/bin/python -m report.tile_margins [--tile 48] [--positions 1] [--run runs/sample]
+
+A tile's output equals the whole image's exactly when the tile gets the network's theoretical
+receptive radius as context (``receptive_radius``: 349 LR pixels for the 23-block RRDBNet); far
+less context changes the output by less than a uint8 level almost everywhere. For each
+generator (the Real-ESRGAN release files of ``../shared/weights``, and this project's trained
+networks of ``--run`` where present) and each LR image of Set5, Set14 and B100: the whole-image
+output (fp32), then, at ``--positions`` random positions of the tile grid (tiles of ``--tile`` LR
+pixels), the tile's output with each margin of MARGINS (cut by the image's border as
+``inference.super_resolve`` cuts it), both rounded to uint8; the share of values within one
+level of the whole image's, over all tiles, and the largest difference. Writes ``report/tile_margins.json``; report/README.md, section 8.
+"""
+import argparse
+import json
+import random
+from pathlib import Path
+
+import numpy as np
+import torch
+
+import create_data_lists as cdl
+import inference
+from datasets import SRTestDataset
+from utils import signed_to_uint8
+
+ROOT = Path(__file__).resolve().parents[1]
+MARGINS = (8, 16, 24, 32, 48)
+SETS = ("Set5", "Set14", "B100")
+
+
+def generators(weights, run):
+    """{label: generator} of the release files and the run's trained networks that exist."""
+    files = {"RealESRGAN_x4plus (RRDBNet, 23 blocks)": weights / "RealESRGAN_x4plus.pth",
+             "RealESRGAN_x4plus_anime_6B (RRDBNet, 6 blocks)": weights / "RealESRGAN_x4plus_anime_6B.pth",
+             "sample SRResNet (4 blocks, resize-conv)": run / "srresnet_best.pth",
+             "sample SRGAN (its moving average)": run / "srgan_last.pth",
+             "sample SRCNN": run / "srcnn_best.pth"}
+    return {label: inference.load_generator(path) for label, path in files.items() if path.exists()}
+
+
+@torch.inference_mode()
+def measure(generator, datasets, tile, positions, rng):
+    """Per margin: values within one level of the whole image's, values compared, largest diff."""
+    s, counts = generator.scale, {m: [0, 0, 0] for m in MARGINS}
+    for dataset in datasets:
+        for index in range(len(dataset)):
+            lr = dataset[index]["lr"].unsqueeze(0)  # (1, 3, h, w) in [0, 1]
+            h, w = lr.shape[-2:]
+            whole = signed_to_uint8(generator(lr)[0]).astype(int)  # (H, W, 3)
+            grid = [(y, x) for y in range(0, h, tile) for x in range(0, w, tile)]
+            for y, x in rng.sample(grid, min(positions, len(grid))):
+                y1, x1 = min(y + tile, h), min(x + tile, w)
+                for m in MARGINS:
+                    ya, xa = max(y - m, 0), max(x - m, 0)
+                    window = lr[..., ya:min(y1 + m, h), xa:min(x1 + m, w)]
+                    out = signed_to_uint8(generator(window)[0]).astype(int)
+                    out = out[(y - ya) * s:(y1 - ya) * s, (x - xa) * s:(x1 - xa) * s]
+                    diff = np.abs(out - whole[y * s:y1 * s, x * s:x1 * s])
+                    counts[m][0] += int((diff <= 1).sum())
+                    counts[m][1] += diff.size
+                    counts[m][2] = max(counts[m][2], int(diff.max()))
+    return {m: {"within_one_level": a / max(n, 1), "values": n, "max_diff": d}
+            for m, (a, n, d) in counts.items()}
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--weights", type=Path, default=ROOT.parent / "shared" / "weights")
+    parser.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data")
+    parser.add_argument("--run", type=Path, default=ROOT / "runs" / "sample")
+    parser.add_argument("--tile", type=int, default=48)
+    parser.add_argument("--positions", type=int, default=1, help="tiles measured per image")
+    parser.add_argument("--lists", type=Path, default=ROOT / "runs" / "published" / "lists")
+    parser.add_argument("--out", type=Path, default=ROOT / "report" / "tile_margins.json")
+    args = parser.parse_args()
+    cdl.create_benchmark_lists([args.data / name for name in SETS], args.lists, 4, log=lambda *a: None)
+    datasets = [SRTestDataset(args.lists / f"{name}.csv", 4) for name in SETS]
+    results = {"tile": args.tile, "positions_per_image": args.positions, "margins": {}}
+    for label, generator in generators(args.weights, args.run).items():
+        by_margin = measure(generator, datasets, args.tile, args.positions, random.Random(0))
+        enough = next((m for m in MARGINS if by_margin[m]["within_one_level"] >= 0.9999), None)
+        results["margins"][label] = {"receptive_radius": generator.receptive_radius,
+                                     "smallest_margin_99.99": enough, "by_margin": by_margin}
+        print(f"{label}: receptive radius {generator.receptive_radius}, smallest margin with 99.99 % "
+              f"of values within one level: {enough}; " + ", ".join(
+                  f"{m}: {100 * r['within_one_level']:.3f} % (max {r['max_diff']})"
+                  for m, r in by_margin.items()), flush=True)
+        args.out.write_text(json.dumps(results, indent=1) + "\n")
+
+
+if __name__ == "__main__":
+    main()
