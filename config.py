@@ -34,9 +34,17 @@ from pathlib import Path
 
 from utils import merge_config
 
+# Where the "shared" data source lives: ../shared/data beside the repository (README there)
+SHARED_ROOT = Path(__file__).resolve().parent.parent / "shared" / "data"
+DATA_SOURCES = ("lists", "sample", "shared")
+
 # The paper's SRGAN (Ledig et al., 2017) with its schedule; the presets change what they name.
 DEFAULTS = dict(
     preset="paper",
+    # where the data lists come from: "lists" (made by create_data_lists.py, e.g. DIV2K),
+    # "sample" (the embedded photographs; made by train.make_lists) or "shared" (SHARED_ROOT:
+    # T91 + BSD200 to train, Set5/Set14/B100 to test; made by train.make_lists and evaluate)
+    data="lists",
     seed=0,
     device="auto",                      # 'auto': CUDA if available, else CPU
     scale=4,                            # one of utils.SCALES
@@ -135,10 +143,12 @@ SRCNN = dict(
 # images, capped by iterations (a busy machine gets the same result, later); the GAN stage with
 # the pixel-MSE content loss (no ImageNet VGG), the grid loss and a moving average of G. Why each
 # choice, and what it measured: report/README.md, sections 5b-5d.
-SAMPLE_DATA = dict(train_list="data/sample/sample_train.csv", val_list="data/sample/sample_test.csv",
-                   hr_patch=48, patches_per_image=100, out_dir="runs/sample")
+SAMPLE_DATA = dict(data="sample", train_list="data/sample/sample_train.csv",
+                   val_list="data/sample/sample_test.csv", hr_patch=48, patches_per_image=100,
+                   out_dir="runs/sample")
 # ../shared/data on a CPU: the papers' networks, a wall-time budget per stage.
-SHARED_DATA = dict(train_list="runs/shared/lists/train.csv", val_list="runs/shared/lists/Set5.csv",
+SHARED_DATA = dict(data="shared", train_list="runs/shared/lists/train.csv",
+                   val_list="runs/shared/lists/Set5.csv",
                    patches_per_image=10, out_dir="runs/shared")
 
 PRESETS = {
@@ -218,13 +228,15 @@ def training_config(preset="sample", *overrides):
             if "arch" in override.get(key, {}) and override[key]["arch"] != config[key].get("arch"):
                 config[key] = {}
         config = merge_config(config, override)
+    if config.data not in DATA_SOURCES:
+        raise ValueError(f"config.data must be one of {', '.join(DATA_SOURCES)}, got {config.data!r}")
     return config
 
 
 # What the SRCNN baseline takes from the run that trains it (train.ipynb's last section).
-RUN_KEYS = ("seed", "device", "scale", "train_list", "val_list", "hr_patch", "patches_per_image",
-            "batch_size", "num_workers", "amp", "amp_cpu", "channels_last", "compile", "tile",
-            "val_max_images", "log_every", "tensorboard", "out_dir")
+RUN_KEYS = ("seed", "device", "scale", "data", "train_list", "val_list", "hr_patch",
+            "patches_per_image", "batch_size", "num_workers", "amp", "amp_cpu", "channels_last",
+            "compile", "tile", "val_max_images", "log_every", "tensorboard", "out_dir")
 
 
 def srcnn_config(config):
@@ -251,6 +263,7 @@ BENCHMARKS = ("Set5", "Set14", "B100", "Urban100", "DIV2K_valid")
 
 TEST_DEFAULTS = dict(
     preset="sample",
+    data="sample",                      # the training preset's data source (TEST_DATA)
     device="auto",
     scale=4,
     out_dir="runs/sample",              # the run folder: the preset's (config.training_config)
@@ -273,13 +286,13 @@ TEST_DEFAULTS = dict(
     # downscaled to lr_size x lr_size (32: x32, 16: x64) with MATLAB's bicubic
     pulse=dict(weights="weights/pulse", image=None, lr_size=32, restarts=4, steps=100),
 )
-TEST_PRESETS = {  # by run folder
-    "runs/sample": dict(test_lists={"Sample": "data/sample/sample_test.csv"},
-                        rating_list="data/sample/sample_test.csv"),
-    "runs/shared": dict(test_lists={name: f"runs/shared/lists/{name}.csv"
-                                    for name in ("Set5", "Set14", "B100")},
-                        rating_list="runs/shared/lists/Set5.csv"),
-    "runs/paper": dict(test_lists={name: f"data/lists/{name}.csv" for name in BENCHMARKS}),
+TEST_DATA = {  # the test sets of each data source
+    "sample": dict(test_lists={"Sample": "data/sample/sample_test.csv"},
+                   rating_list="data/sample/sample_test.csv"),
+    "shared": dict(test_lists={name: f"runs/shared/lists/{name}.csv"
+                               for name in ("Set5", "Set14", "B100")},
+                   rating_list="runs/shared/lists/Set5.csv"),
+    "lists": dict(test_lists={name: f"data/lists/{name}.csv" for name in BENCHMARKS}),
 }
 
 
@@ -305,8 +318,8 @@ def evaluation_config(preset="sample", *overrides):
     training = training_config(preset, *[{k: v for k, v in (o or {}).items() if k in DEFAULTS}
                                          for o in overrides])
     config = merge_config(copy.deepcopy(TEST_DEFAULTS),
-                          dict(preset=preset, out_dir=training.out_dir, scale=training.scale),
-                          TEST_PRESETS.get(training_config(preset).out_dir, {}))
+                          dict(preset=preset, data=training.data, out_dir=training.out_dir,
+                               scale=training.scale), TEST_DATA[training.data])
     for override in overrides:
         config = merge_config(config, {k: v for k, v in (override or {}).items() if k in TEST_DEFAULTS})
     if config.checkpoints is None:

@@ -17,13 +17,12 @@ made from that crop with MATLAB's bicubic (``imresize``).
 import warnings
 from pathlib import Path
 
-import numpy as np
 import torch
 from torch.utils.data import Dataset
 
 from create_data_lists import read_list
 from imresize import imresize
-from utils import check_scale, mod_crop, progress_bar, read_image, uint8_to_chw, uint8_to_unit
+from utils import check_scale, gray_to_rgb, mod_crop, progress_bar, read_image, uint8_to_chw, uint8_to_unit
 
 
 def as_pairs(data_list):
@@ -58,9 +57,7 @@ def load_pair(hr_path, lr_path, scale, keep_gray=False):
         if lr.shape[:2] != (hr.shape[0] // scale, hr.shape[1] // scale):
             raise ValueError(f"{lr_path}: LR is {lr.shape[1]}x{lr.shape[0]} px, expected "
                              f"{hr.shape[1] // scale}x{hr.shape[0] // scale} (HR {hr_path} / {scale})")
-    if lr.ndim == 2:
-        lr = np.repeat(lr[:, :, None], 3, axis=2)
-    return hr, lr
+    return hr, gray_to_rgb(lr)
 
 
 class SRTrainDataset(Dataset):

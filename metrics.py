@@ -27,7 +27,7 @@ import torch
 from skimage.metrics import structural_similarity
 
 from imresize import imresize
-from utils import rgb_to_gray, rgb_to_y, uint8_to_signed
+from utils import gray_to_rgb, rgb_to_gray, rgb_to_y, uint8_to_signed
 
 NIQE_PARAMS = Path(__file__).resolve().parent / "assets" / "niqe_pris_params.npz"
 NIQE_BLOCK = 96  # block side of the pristine model (the authors' recommended value)
@@ -285,7 +285,7 @@ def lpips_distance(model, sr, hr, crop_border=0):
     _check_uint8_image("hr", hr)
     if sr.shape[:2] != hr.shape[:2]:
         raise ValueError(f"sr and hr sizes differ: {sr.shape[:2]} vs {hr.shape[:2]}")
-    images = [np.repeat(x[:, :, None], 3, axis=2) if x.ndim == 2 else x for x in (sr, hr)]
+    images = [gray_to_rgb(x) for x in (sr, hr)]
     device = next(model.parameters()).device
     sr_t, hr_t = (uint8_to_signed(np.ascontiguousarray(_crop(x, crop_border)))[None].to(device)
                   for x in images)  # (1, 3, H, W) in [-1, 1], LPIPS's input range

@@ -36,7 +36,7 @@ import create_data_lists as cdl
 import distributed
 import solver
 from archs import fetch_vgg19_weights
-from config import from_env, srcnn_config, training_config
+from config import SHARED_ROOT, from_env, srcnn_config
 from datasets import SRTestDataset, SRTrainDataset, as_pairs
 from utils import seed_everything
 
@@ -57,16 +57,18 @@ def prepare(config, log=print):
 
 
 def make_lists(config, log=print):
-    """The data lists of the ``sample*`` and ``shared*`` presets, made once (DIV2K's come from
-    ``create_data_lists.py``)."""
-    if config.preset.startswith("sample") and not Path(config.train_list).exists():
+    """The data lists of the ``sample`` and ``shared`` data sources (``config.data``), made
+    once; those of ``lists`` come from ``create_data_lists.py``."""
+    if Path(config.train_list).exists() or config.data == "lists":
+        return
+    if config.data == "sample":
         cdl.build_sample_dataset(Path(config.train_list).parent, config.scale, log=log)
-    if config.preset.startswith("shared") and not Path(config.train_list).exists():
-        shared, lists = Path("../shared/data"), Path(config.train_list).parent
+    else:  # shared: T91 + BSD200 to train, Set5 to validate
+        lists = Path(config.train_list).parent
         pairs = [pair for name in ("T91", "BSD200")
-                 for pair in cdl.read_list(cdl.create_list(shared / name / "HR", None, name, lists, log=log))]
+                 for pair in cdl.read_list(cdl.create_list(SHARED_ROOT / name / "HR", None, name, lists, log=log))]
         cdl.write_list(pairs, config.train_list)
-        cdl.create_benchmark_lists([shared / "Set5"], lists, config.scale, log=log)
+        cdl.create_benchmark_lists([SHARED_ROOT / "Set5"], lists, config.scale, log=log)
 
 
 def make_data(config, device, log=print):

@@ -42,6 +42,11 @@ class ImageReadError(ValueError):
 # ----------------------------------------------------------------------------------------------
 # Reading images
 # ----------------------------------------------------------------------------------------------
+def gray_to_rgb(img):
+    """uint8 image (H, W) or (H, W, 3) -> RGB (H, W, 3): a gray one's value in all three channels."""
+    return np.repeat(img[:, :, None], 3, axis=2) if img.ndim == 2 else img
+
+
 def pil_to_rgb_uint8(img):
     """Convert any PIL image to a uint8 RGB array.
 
@@ -61,8 +66,7 @@ def pil_to_rgb_uint8(img):
             values = values * 255.0
         elif img.mode != "I" or values.max(initial=0) > 255:  # 16-bit data
             values = values / 257.0
-        gray = np.clip(np.floor(values + 0.5), 0, 255).astype(np.uint8)
-        return np.repeat(gray[:, :, None], 3, axis=2)
+        return gray_to_rgb(np.clip(np.floor(values + 0.5), 0, 255).astype(np.uint8))
     if img.mode == "P" and "transparency" in img.info:
         img = img.convert("RGBA")
     return np.asarray(img.convert("RGB"), dtype=np.uint8).copy()

@@ -8,7 +8,6 @@ prints the markdown tables of section 7.
     .venv/bin/python report/families_table.py
 """
 import json
-import math
 import sys
 from pathlib import Path
 
@@ -18,6 +17,7 @@ sys.path.insert(0, str(ROOT))
 import torch  # noqa: E402
 
 from config import METHODS  # noqa: E402
+from evaluate import results_table  # noqa: E402
 
 
 def main(run=ROOT / "runs" / "shared"):
@@ -34,16 +34,7 @@ def main(run=ROOT / "runs" / "shared"):
         json.dumps({"results": results, "checkpoints": iterations}, indent=2) + "\n")
     (ROOT / "report" / "families_interpolation.json").write_text(json.dumps(sweep, indent=2) + "\n")
 
-    methods = [m for m in ("bicubic", *METHODS, "HR") if m in next(iter(results.values()))]
-    print("| set (images) | " + " | ".join(methods) + " |")
-    print("|---|" + "---|" * len(methods))
-    for set_name, by_method in results.items():
-        cells = []
-        for m in methods:
-            r = by_method[m]
-            psnr = "-" if r["psnr"] is None or not math.isfinite(r["psnr"]) else f"{r['psnr']:.2f}"
-            cells.append(f"{psnr} / {r['ssim']:.4f} / {r['niqe']:.2f}")
-        print(f"| {set_name} ({by_method['bicubic']['images']}) | " + " | ".join(cells) + " |")
+    print(results_table(results, wide=True))
     print("\niterations:", {m: v["iteration"] for m, v in iterations.items()})
     for label, by_set in sweep.items():
         print(f"\n{label}: " + "; ".join(

@@ -81,7 +81,7 @@ def test_test_notebook_writes_the_results(executed):
     assert (run / "test_results.csv").exists() and (run / "test_results.md").exists()
     assert (run / "perception_distortion.png").exists()
     text = text_of(notebooks["test.ipynb"])
-    assert "max |tiled - whole|" in text and "NIQE" in text
+    assert "| Sample (4) | SRGAN |" in text and "NIQE" in text
     # network interpolation: alpha 0 and 1 are the two models, exactly
     sweep = json.loads((run / "interpolation.json").read_text())["SRGAN"]["Sample"]
     assert [row["alpha"] for row in sweep] == [0.0, 0.5, 1.0]

@@ -17,7 +17,7 @@ import upscale
 from archs import RRDBNet
 from conftest import ROOT
 from test_solver import fixed_batches, stage, tiny_config
-from utils import save_checkpoint, uint8_to_unit
+from utils import uint8_to_unit
 
 RELEASES = {"RealESRGAN_x4plus": dict(n_blocks=23, params=16_697_987),
             "RealESRGAN_x4plus_anime_6B": dict(n_blocks=6, params=4_467_779)}

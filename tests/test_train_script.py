@@ -6,6 +6,7 @@ import pytest
 from easydict import EasyDict
 
 import config
+from config import training_config
 import create_data_lists as cdl
 import solver
 import train
@@ -69,7 +70,7 @@ def test_tensorboard_gets_losses_d_outputs_scores_and_images(tmp_path, sample_da
         return writers.setdefault(stage.name, Recorder())
 
     monkeypatch.setattr(solver, "tensorboard_writer", fake_writer)
-    config = train.training_config("sample", overrides(tmp_path, sample_data, tensorboard=True))
+    config = training_config("sample", overrides(tmp_path, sample_data, tensorboard=True))
     train.run(config, log=lambda *a: None)
     assert set(writers) == {"srresnet", "srgan", "srcnn"}  # the baseline inherits the flag
     gan = writers["srgan"]
@@ -98,7 +99,7 @@ def test_bad_overrides_name_the_problem(tmp_path):
 def test_missing_vgg_weights_stop_the_run_before_its_first_iteration(tmp_path, sample_data):
     """The GAN stage's VGG19 is fetched at start-up, not after the pretraining (a day later)."""
     missing = tmp_path / "nowhere" / "vgg19-dcbb9e9d.pth"
-    config = train.training_config("sample", overrides(tmp_path, sample_data, vgg_weights=str(missing)),
+    config = training_config("sample", overrides(tmp_path, sample_data, vgg_weights=str(missing)),
                                    {"stages": {"gan": {"content_loss": "vgg"}}})
     with pytest.raises(FileNotFoundError, match=str(missing)):
         train.run(config, log=lambda *a: None)
@@ -106,7 +107,7 @@ def test_missing_vgg_weights_stop_the_run_before_its_first_iteration(tmp_path, s
     weights = tmp_path / "vgg19.pth"
     weights.write_bytes(b"")  # there: its name is logged (the GAN stage loads it)
     messages = []
-    train.prepare(train.training_config("sample", overrides(tmp_path, sample_data, vgg_weights=str(weights)),
+    train.prepare(training_config("sample", overrides(tmp_path, sample_data, vgg_weights=str(weights)),
                                         {"stages": {"gan": {"content_loss": "vgg"}}}), messages.append)
     assert messages == [f"srgan: VGG19 weights {weights}"]
 
@@ -116,7 +117,7 @@ def test_each_rank_caches_only_its_share_of_the_training_images(tmp_path, sample
     monkeypatch.setattr(train.distributed, "world_size", lambda: 2)
     monkeypatch.setattr(train.distributed, "rank", lambda: rank)
     monkeypatch.setattr(train.distributed, "minimum", lambda n: n - 1)  # another rank has fewer
-    config = train.training_config("sample", overrides(tmp_path, sample_data, batch_size=4))
+    config = training_config("sample", overrides(tmp_path, sample_data, batch_size=4))
     data = train.make_data(config, solver.resolve_device("cpu"), log=lambda *a: None)
     pairs = cdl.read_list(sample_data / "sample_train.csv")
     train_set = data.train_loader.dataset
