@@ -9,7 +9,7 @@ single process and through a DataLoader with worker processes, on:
 - T91 + BSD200 from ``--data-dir`` (the ``../shared/data`` layout), when present;
 - synthetic 2040x1404 PNGs (DIV2K-size), written to a temporary folder.
 
-    python benchmarks/bench_datasets.py [--data-dir ../shared/data] [--workers 2]
+    python -m benchmarks.bench_datasets [--data-dir ../shared/data] [--workers 2]
 
 ``--synthetic-size``, ``--patches`` and ``--naive-patches`` shrink it to a quick check that it runs.
 """
@@ -18,17 +18,17 @@ import tempfile
 import time
 from pathlib import Path
 
-from common import ROOT, single_core
+from benchmarks.common import ROOT, single_core
 
 single_core()
 
-import numpy as np  # noqa: E402
-import torch  # noqa: E402
-from PIL import Image  # noqa: E402
-from torch.utils.data import DataLoader  # noqa: E402
+import numpy as np  # noqa: E402 (after single_core)
+import torch  # noqa: E402 (after single_core)
+from PIL import Image  # noqa: E402 (after single_core)
+from torch.utils.data import DataLoader  # noqa: E402 (after single_core)
 
-from create_data_lists import find_images  # noqa: E402
-from datasets import SRTrainDataset  # noqa: E402
+from create_data_lists import find_images  # noqa: E402 (after single_core)
+from datasets import SRTrainDataset  # noqa: E402 (after single_core)
 
 
 def synthetic_images(folder, count, size=(1404, 2040)):

@@ -1,10 +1,10 @@
 """Benchmark: wall time of an evaluation pass (bicubic + one SRResNet) on Set5, Set14 and B100.
 
-The project's way (``solver.validate``: eval mode, ``torch.inference_mode``) against a naive
+The project's way (``inference.validate``: eval mode, ``torch.inference_mode``) against a naive
 loop that runs the same forward passes with autograd recording (no inference mode), measured
 in the same run on the same images. Bicubic (MATLAB-exact ``imresize``) is timed on its own.
 
-    python benchmarks/bench_eval.py [--data-dir ../shared/data] [--sets Set5,Set14,B100]
+    python -m benchmarks.bench_eval [--data-dir ../shared/data] [--sets Set5,Set14,B100]
                                     [--checkpoint runs/.../srresnet_best.pth]
 """
 import argparse
@@ -12,16 +12,15 @@ import sys
 import time
 from pathlib import Path
 
-from common import ROOT
+import torch
 
-import torch  # noqa: E402
-
-import solver  # noqa: E402
-from create_data_lists import create_benchmark_lists  # noqa: E402
-from datasets import SRTestDataset  # noqa: E402
-from models import SRResNet  # noqa: E402
-from metrics import psnr_ssim  # noqa: E402
-from utils import signed_to_uint8  # noqa: E402
+import inference
+from benchmarks.common import ROOT
+from create_data_lists import create_benchmark_lists
+from datasets import SRTestDataset
+from metrics import psnr_ssim
+from models import SRResNet
+from utils import signed_to_uint8
 
 
 def naive_validate(generator, dataset):
@@ -50,7 +49,7 @@ def main():
                  f"holding <Set>/HR and <Set>/LR_bicubic/X4 (../shared/data on this project's "
                  f"machines)")
     lists = create_benchmark_lists(set_dirs, args.lists, log=lambda m: None)
-    generator = solver.load_generator(args.checkpoint) if args.checkpoint else SRResNet().eval()
+    generator = inference.load_generator(args.checkpoint) if args.checkpoint else SRResNet().eval()
     print(f"CPU, {torch.get_num_threads()} threads; SRResNet "
           f"{'from ' + args.checkpoint if args.checkpoint else 'with random weights'}")
     print(f"  {'set':<6} {'bicubic':>9} {'naive model':>12} {'validate()':>11} {'speed-up':>9}")
@@ -58,13 +57,13 @@ def main():
     for csv_path in lists:
         dataset = SRTestDataset(csv_path)
         start = time.perf_counter()
-        solver.validate_bicubic(dataset)
+        inference.validate_bicubic(dataset)
         bicubic = time.perf_counter() - start
         start = time.perf_counter()
         naive_validate(generator, dataset)
         naive = time.perf_counter() - start
         start = time.perf_counter()
-        solver.validate(generator, dataset, torch.device("cpu"))
+        inference.validate(generator, dataset, torch.device("cpu"))
         ours = time.perf_counter() - start
         totals = [t + v for t, v in zip(totals, (bicubic, naive, ours))]
         print(f"  {csv_path.stem:<6} {bicubic:>7.1f} s {naive:>10.1f} s {ours:>9.1f} s {naive / ours:>8.2f}x")

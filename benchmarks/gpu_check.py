@@ -1,7 +1,7 @@
 """GPU acceptance check: run it on a new GPU machine before a day-long run.
 
-    .venv/bin/python benchmarks/gpu_check.py                  # a CUDA GPU: about 6 minutes
-    .venv/bin/python benchmarks/gpu_check.py --device cpu     # the same parts, shrunk (CI)
+    .venv/bin/python -m benchmarks.gpu_check                  # a CUDA GPU: about 6 minutes
+    .venv/bin/python -m benchmarks.gpu_check --device cpu     # the same parts, shrunk (CI)
 
 Five parts, each in a process of its own with a time box, in this order; each writes
 ``<out>/<part>.json`` (as it goes) and ``<out>/<part>.log``, and ``<out>/summary.md`` and
@@ -34,7 +34,6 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-BENCHMARKS = Path(__file__).resolve().parent
 
 # seconds per part: on a GPU about 6 minutes in all, on the CPU (shrunk) about 2
 BOXES = {"cuda": {"tests": 130, "bench": 90, "data": 20, "sample": 75, "torchrun": 45},
@@ -76,7 +75,7 @@ def measured_matmul_tflops(device, size):
     """The rate of a bf16 matmul (size x size) on ``device``, TFLOP/s: the achievable ceiling."""
     import torch
 
-    from common import median_time
+    from benchmarks.common import median_time
 
     a = torch.randn(size, size, device=device, dtype=torch.bfloat16)
     b = torch.randn(size, size, device=device, dtype=torch.bfloat16)
@@ -98,7 +97,7 @@ def datasheet_peak(name):
 def part_bench(args, results):
     import torch
 
-    from bench_training import step_flops, step_time
+    from benchmarks.bench_training import step_flops, step_time
 
     device = torch.device(args.device)
     small = args.device == "cpu"  # shrunk: tiny networks, small patches
@@ -155,6 +154,7 @@ def part_sample(args, results):
     import inference
     import precision
     import train
+    from config import training_config
     from utils import seed_everything
 
     out = Path(args.out)
@@ -164,7 +164,7 @@ def part_sample(args, results):
     if args.device == "cpu":  # shrunk
         overrides.update(stages={"pretrain": {"iterations": 20}, "gan": {"iterations": 10}},
                          srcnn={"iterations": 10}, log_every=5)
-    config = train.training_config("sample", overrides)
+    config = training_config("sample", overrides)
     device = torch.device(args.device)
     seed_everything(config.seed)
     train.prepare(config)
@@ -221,7 +221,7 @@ def run_part(name, args, box):
     """Run one part in its own process for at most ``box`` seconds; its status and results."""
     out = Path(args.out)
     (out / f"{name}.json").unlink(missing_ok=True)
-    command = [sys.executable, str(Path(__file__).resolve()), "--part", name,
+    command = [sys.executable, "-m", "benchmarks.gpu_check", "--part", name,
                "--device", args.device, "--out", str(out)]
     env = dict(os.environ, PYTHONUNBUFFERED="1", TQDM_DISABLE="1")
     started = time.perf_counter()
@@ -282,7 +282,6 @@ def main():
     parser.add_argument("--parts", default=",".join(PARTS), help="a comma-separated subset")
     parser.add_argument("--part", help=argparse.SUPPRESS)  # one part, in its own process
     args = parser.parse_args()
-    sys.path[:0] = [str(ROOT), str(BENCHMARKS)]
     import torch
 
     args.device = args.device or ("cuda" if torch.cuda.is_available() else "cpu")

@@ -5,7 +5,7 @@ embedded sample data for the same number of iterations, from the same seed, and 
 (PSNR, Y channel) on the 4 sample test images after every epoch. Writes
 ``report/ablation_bn.json`` and ``report/figures/ablation_bn.png``.
 
-    .venv/bin/python report/ablation_bn.py --iterations 800
+    .venv/bin/python -m report.ablation_bn --iterations 800
 """
 import argparse
 import json
@@ -13,20 +13,17 @@ import shutil
 import sys
 from pathlib import Path
 
+import matplotlib.pyplot as plt
+from torch.utils.data import DataLoader
+
+import inference
+import solver
+from config import training_config
+from create_data_lists import build_sample_dataset
+from datasets import SRTestDataset, SRTrainDataset
+from utils import seed_everything
+
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-
-import matplotlib  # noqa: E402
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-from config import training_config  # noqa: E402
-from torch.utils.data import DataLoader  # noqa: E402
-
-import solver  # noqa: E402
-from create_data_lists import build_sample_dataset  # noqa: E402
-from datasets import SRTestDataset, SRTrainDataset  # noqa: E402
-from utils import seed_everything  # noqa: E402
 
 
 def main():
@@ -40,7 +37,7 @@ def main():
         build_sample_dataset(data)
     val_set = SRTestDataset(data / "sample_test.csv")
     results = {"command": "report/ablation_bn.py " + " ".join(sys.argv[1:]),
-               "bicubic_psnr": solver.validate_bicubic(val_set)["psnr"], "variants": {}}
+               "bicubic_psnr": inference.validate_bicubic(val_set)["psnr"], "variants": {}}
     for label, batch_norm in (("with BN (paper)", True), ("without BN", False)):
         seed_everything(0)
         # the sample preset's networks as they were then (sub-pixel upsampling), BN on or off

@@ -7,7 +7,7 @@ HR patches) on the embedded sample data with the sample preset's small networks;
 pretrained generator is the BN-free one of ``report/ablation_bn.py`` (run that first).
 Writes ``report/ablation_init.json``.
 
-    .venv/bin/python report/ablation_init.py --iterations 300
+    .venv/bin/python -m report.ablation_init --iterations 300
 """
 import argparse
 import json
@@ -15,15 +15,15 @@ import shutil
 import sys
 from pathlib import Path
 
+from torch.utils.data import DataLoader
+
+import inference
+import solver
+from config import training_config
+from datasets import SRTestDataset, SRTrainDataset
+from utils import seed_everything
+
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-
-from config import training_config  # noqa: E402
-from torch.utils.data import DataLoader  # noqa: E402
-
-import solver  # noqa: E402
-from datasets import SRTestDataset, SRTrainDataset  # noqa: E402
-from utils import seed_everything  # noqa: E402
 
 
 def main():
@@ -36,8 +36,8 @@ def main():
     val_set = SRTestDataset(data / "sample_test.csv")
     results = {"command": "report/ablation_init.py " + " ".join(sys.argv[1:]),
                "pretrained_from": str(pretrained.relative_to(ROOT)),
-               "pretrained_psnr": solver.validate(solver.load_generator(pretrained), val_set, "cpu")["psnr"],
-               "bicubic_psnr": solver.validate_bicubic(val_set)["psnr"], "variants": {}}
+               "pretrained_psnr": inference.validate(inference.load_generator(pretrained), val_set, "cpu")["psnr"],
+               "bicubic_psnr": inference.validate_bicubic(val_set)["psnr"], "variants": {}}
     for label, init in (("from scratch (assignment's base mode)", False), ("from pretrained SRResNet", True)):
         seed_everything(0)
         out_dir = args.runs / ("gan_pretrained" if init else "gan_scratch")

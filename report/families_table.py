@@ -5,19 +5,17 @@ Copies ``runs/shared/test_results.json`` and ``runs/shared/interpolation.json`` 
 ``report/families_interpolation.json``, with the training iterations of each checkpoint, and
 prints the markdown tables of section 7.
 
-    .venv/bin/python report/families_table.py
+    .venv/bin/python -m report.families_table
 """
 import json
-import sys
 from pathlib import Path
 
+import torch
+
+from config import METHODS
+from evaluate import results_table
+
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-
-import torch  # noqa: E402
-
-from config import METHODS  # noqa: E402
-from evaluate import results_table  # noqa: E402
 
 
 def main(run=ROOT / "runs" / "shared"):

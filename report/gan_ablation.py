@@ -9,7 +9,7 @@ NIQE (crop 4), the grid measure ``metrics.grid_pattern`` (crop 4), the mean D(HR
 D(G(LR)) of the last logged window, and a zoomed crop of the first validation image saved to
 ``<runs>/<variant>_s<seed>/crop.png``. One JSON line per run is appended to ``--results``.
 
-    .venv/bin/python report/gan_ablation.py --variants baseline relativistic --seeds 0
+    .venv/bin/python -m report.gan_ablation --variants baseline relativistic --seeds 0
 """
 import argparse
 import inspect
@@ -19,21 +19,21 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
+import torch
+from PIL import Image
+from torch.utils.data import DataLoader
+
+import create_data_lists as cdl
+import inference
+import solver
+from config import training_config
+from datasets import SRTestDataset, SRTrainDataset
+from metrics import grid_pattern, niqe, psnr_ssim
+from models import SRResNet
+from utils import merge_config, seed_everything, signed_to_uint8
+
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-
-import numpy as np  # noqa: E402
-import torch  # noqa: E402
-from PIL import Image  # noqa: E402
-from torch.utils.data import DataLoader  # noqa: E402
-
-import create_data_lists as cdl  # noqa: E402
-import solver  # noqa: E402
-from config import training_config  # noqa: E402
-from datasets import SRTestDataset, SRTrainDataset  # noqa: E402
-from metrics import grid_pattern, niqe, psnr_ssim  # noqa: E402
-from models import SRResNet  # noqa: E402
-from utils import merge_config, seed_everything, signed_to_uint8  # noqa: E402
 
 # Every variant is relative to BASE: the preset with the paper's sub-pixel upsampling and GAN
 # stage (the sample preset as it was before this ablation chose resize-convolution).
@@ -154,7 +154,7 @@ def evaluate(generator, dataset, crop):
     generator.eval()
     for index in range(len(dataset)):
         item = dataset[index]
-        sr = signed_to_uint8(solver.super_resolve(generator, item["lr"].unsqueeze(0))[0])
+        sr = signed_to_uint8(inference.super_resolve(generator, item["lr"].unsqueeze(0))[0])
         psnr, ssim = psnr_ssim(sr, item["hr"], 4)
         scores.append((psnr, ssim, niqe(sr, 4), grid_pattern(sr, 4, 4)))
         if index == 0:
@@ -179,7 +179,7 @@ def main():
     args = parser.parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)
-    quiet = lambda message: None  # noqa: E731
+    quiet = lambda message: None
     base = training_config(args.preset, {"device": "cpu", "log_every": 50}, json.loads(args.config))
     if args.preset == "sample" and not Path(base.train_list).exists():
         cdl.build_sample_dataset(Path(base.train_list).parent, base.scale)
@@ -198,7 +198,7 @@ def main():
             seed_everything(seed)
             started = time.perf_counter()
             if name.startswith("srresnet"):  # the reference: the pretrained generator itself
-                generator, iterations = solver.load_generator(source), 0
+                generator, iterations = inference.load_generator(source), 0
                 window = {"d_real": float("nan"), "d_fake": float("nan")}
             else:
                 training = solver.fit(config, config.stages.gan, loader(config), val_set(config),

@@ -9,7 +9,7 @@ nearest-neighbour, labelled (``--all-seeds``: a row per variant, a crop per seed
 of every variant, with bicubic and HR on the same images. The crops come from scikit-image's ``chelsea`` photograph (the
 sample preset's first validation image), which the project may show.
 
-    .venv/bin/python report/gan_ablation_table.py --preset sample
+    .venv/bin/python -m report.gan_ablation_table --preset sample
 """
 import argparse
 import json
@@ -17,14 +17,15 @@ import sys
 from collections import defaultdict
 from pathlib import Path
 
+import matplotlib.pyplot as plt
+import numpy as np
+from PIL import Image
+
+import inference
+from config import training_config
+from datasets import SRTestDataset
+
 ROOT = Path(__file__).resolve().parents[1]
-
-import matplotlib  # noqa: E402
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-from PIL import Image  # noqa: E402
 
 
 def main():
@@ -93,13 +94,9 @@ def main():
 def plane(by_variant, order, args):
     """The perception-distortion plane of the variants (means over seeds), with bicubic and HR
     computed here on the same validation images (``report/figures/gan_ablation_plane.png``)."""
-    sys.path.insert(0, str(ROOT))
-    import solver
-    from config import training_config
-    from datasets import SRTestDataset
 
     dataset = SRTestDataset(training_config(args.preset).val_list, 4)
-    bicubic, hr = solver.validate_bicubic(dataset, with_niqe=True), solver.validate_hr(dataset)
+    bicubic, hr = inference.validate_bicubic(dataset, with_niqe=True), inference.validate_hr(dataset)
     fig, ax = plt.subplots(figsize=(8, 6))
     for name in order:
         runs = by_variant[name]

@@ -6,21 +6,20 @@ sqrt(pixels per phase) in those means; this script prints, for HR and for the ou
 ``report/gan_ablation.py``'s checkpoints on the sample test images, the score, that floor and
 their ratio (mean over the images). A ratio near 2-3 is texture; far above, a pattern.
 
-    .venv/bin/python report/grid_floor.py HR pretrain_batch_norm-False_channels-32_n_blocks-4_upsampler-resize/srresnet_best.pth sample_resize_conv_s0 sample_resize_conv_s1 sample_resize_bilinear_s0 sample_resize_blur_s0 sample_baseline_s0 sample_resize_grid_1e2_s0
+    .venv/bin/python -m report.grid_floor HR pretrain_batch_norm-False_channels-32_n_blocks-4_upsampler-resize/srresnet_best.pth sample_resize_conv_s0 sample_resize_conv_s1 sample_resize_bilinear_s0 sample_resize_blur_s0 sample_baseline_s0 sample_resize_grid_1e2_s0
 """
 import sys
 from pathlib import Path
 
+import numpy as np
+import scipy.ndimage
+import torch
+
+import inference
+from datasets import SRTestDataset
+from utils import rgb_to_y, signed_to_uint8
+
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-
-import numpy as np  # noqa: E402
-import scipy.ndimage  # noqa: E402
-import torch  # noqa: E402
-
-import inference  # noqa: E402
-from datasets import SRTestDataset  # noqa: E402
-from utils import rgb_to_y, signed_to_uint8  # noqa: E402
 
 
 def grid_and_floor(img, period=4, crop_border=4):

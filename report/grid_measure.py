@@ -4,7 +4,7 @@ Super-resolves every image of ``--list`` with each checkpoint (tiled, as ``test.
 prints, per image and on average, the strength of the component locked to the 4x4 output grid
 in gray levels, with HR's as the level of natural texture; writes the numbers to ``--results``.
 
-    .venv/bin/python report/grid_measure.py --list runs/shared/lists/Set5.csv \
+    .venv/bin/python -m report.grid_measure --list runs/shared/lists/Set5.csv \
         --checkpoints SRResNet=runs/shared_s6/srresnet_best.pth SRGAN=runs/shared_s6/srgan_last.pth \
         --results report/grid_shared_s6.json
 """
@@ -13,15 +13,14 @@ import json
 import sys
 from pathlib import Path
 
+import numpy as np
+
+import inference
+from datasets import SRTestDataset
+from metrics import grid_pattern
+from utils import signed_to_uint8
+
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-
-import numpy as np  # noqa: E402
-
-import inference  # noqa: E402
-from datasets import SRTestDataset  # noqa: E402
-from metrics import grid_pattern  # noqa: E402
-from utils import signed_to_uint8  # noqa: E402
 
 
 def grid_per_image(generator, dataset, device, tile=None):

@@ -4,18 +4,16 @@ PSNR / SSIM (Y, 4-px border), NIQE (4-px crop) and the grid measure for MATLAB-b
 upsampling of the MATLAB-made LR files, and NIQE for the HR images themselves (the reference
 of the perception-distortion plane). Writes ``report/measures_shared.json``.
 
-    .venv/bin/python report/measures_shared.py
+    .venv/bin/python -m report.measures_shared
 """
 import json
-import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+import inference
+from create_data_lists import create_benchmark_lists
+from datasets import SRTestDataset
 
-import solver  # noqa: E402
-from create_data_lists import create_benchmark_lists  # noqa: E402
-from datasets import SRTestDataset  # noqa: E402
+ROOT = Path(__file__).resolve().parents[1]
 
 SHARED = ROOT.parent / "shared" / "data"
 
@@ -26,8 +24,8 @@ def main():
     results = {"command": "report/measures_shared.py"}
     for name in ("Set5", "Set14", "B100"):
         dataset = SRTestDataset(lists / f"{name}.csv", 4)
-        rows = {"bicubic": solver.validate_bicubic(dataset, with_niqe=True),
-                "HR": solver.validate_hr(dataset)}
+        rows = {"bicubic": inference.validate_bicubic(dataset, with_niqe=True),
+                "HR": inference.validate_hr(dataset)}
         results[name] = {m: {k: r[k] for k in ("psnr", "ssim", "niqe", "images")} for m, r in rows.items()}
         results[name]["HR"]["psnr"] = None  # infinite
         print(name, json.dumps(results[name]))

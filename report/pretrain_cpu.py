@@ -1,9 +1,9 @@
 """The report's CPU baseline run: SRResNet pretraining (pixel MSE) on T91 + BSD200 for a fixed
 wall-time budget, then bicubic and the model evaluated on Set5, Set14 and B100.
 
-    .venv/bin/python report/pretrain_cpu.py --data ../shared/data --minutes 60 --out runs/pretrain_cpu
+    .venv/bin/python -m report.pretrain_cpu --data ../shared/data --minutes 60 --out runs/pretrain_cpu
     # faster on a CPU with AVX-512 BF16 instructions (report/performance.md):
-    .venv/bin/python report/pretrain_cpu.py --minutes 60 --amp-cpu --channels-last --out runs/pretrain_bf16
+    .venv/bin/python -m report.pretrain_cpu --minutes 60 --amp-cpu --channels-last --out runs/pretrain_bf16
 
 Writes ``<out>/srresnet_*.pth`` (checkpoints, not committed), ``<out>/srresnet_history.csv``,
 ``<out>/srresnet_iterations.csv`` and ``report/pretrain_cpu_results.json`` (the table). Data
@@ -16,17 +16,17 @@ import sys
 import time
 from pathlib import Path
 
+import torch
+from torch.utils.data import DataLoader
+
+import inference
+import solver
+from config import training_config
+from create_data_lists import create_benchmark_lists, create_list, read_list, write_list
+from datasets import SRTestDataset, SRTrainDataset
+from utils import seed_everything
+
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-
-import torch  # noqa: E402
-from torch.utils.data import DataLoader  # noqa: E402
-
-import solver  # noqa: E402
-from config import training_config  # noqa: E402
-from create_data_lists import create_benchmark_lists, create_list, read_list, write_list  # noqa: E402
-from datasets import SRTestDataset, SRTrainDataset  # noqa: E402
-from utils import seed_everything  # noqa: E402
 
 
 def cpu_description():
@@ -76,13 +76,13 @@ def main():
     training = solver.fit(config, stage, loader, val_set)
     minutes = (time.time() - started) / 60
 
-    generator = solver.load_generator(args.out / "srresnet_best.pth")
+    generator = inference.load_generator(args.out / "srresnet_best.pth")
     results = {}
     for csv_path in test_lists:
         dataset = SRTestDataset(csv_path, config.scale)
         results[csv_path.stem] = {
-            "bicubic": solver.validate_bicubic(dataset),
-            "srresnet": solver.validate(generator, dataset, torch.device("cpu")),
+            "bicubic": inference.validate_bicubic(dataset),
+            "srresnet": inference.validate(generator, dataset, torch.device("cpu")),
         }
         for method, scores in results[csv_path.stem].items():
             print(f"{csv_path.stem:6s} {method:8s} PSNR {scores['psnr']:.2f} SSIM {scores['ssim']:.4f}")

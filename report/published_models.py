@@ -8,7 +8,7 @@ B100 with whole images, twice: fp32 (the reference) and bf16 autocast with chann
 ``upscale.py --precision auto`` runs on a CPU with native bf16). Also the PSNR of the bf16
 outputs against the fp32 ones (uint8 RGB, whole image), the share of their values that differ
 by more than one level, and the seconds of each pass. Writes
-``report/published_results.json``; report/README.md, section 8, holds the table.
+``report/published_results.json``; report/README.md, section 9, holds the table.
 """
 import argparse
 import json

@@ -10,8 +10,8 @@ the HR images, the level of natural texture). One JSON
 line per seed is appended to ``--results`` (``seconds``: the training time, 0 for a folder
 that was only scored).
 
-    OMP_NUM_THREADS=1 .venv/bin/python report/quickstart_seeds.py --seeds 1
-    .venv/bin/python report/quickstart_seeds.py --seeds 0   # after the README's first command
+    OMP_NUM_THREADS=1 .venv/bin/python -m report.quickstart_seeds --seeds 1
+    .venv/bin/python -m report.quickstart_seeds --seeds 0   # after the README's first command
 """
 import argparse
 import json
@@ -19,16 +19,15 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
+
+import inference
+import train
+from config import training_config
+from datasets import SRTestDataset
+from report.grid_measure import grid_per_image
+
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-
-import numpy as np  # noqa: E402
-
-import inference  # noqa: E402
-import train  # noqa: E402
-from config import training_config  # noqa: E402
-from datasets import SRTestDataset  # noqa: E402
-from report.grid_measure import grid_per_image  # noqa: E402
 
 
 def score(path, dataset, device):

@@ -10,7 +10,8 @@ networks of ``--run`` where present) and each LR image of Set5, Set14 and B100: 
 output (fp32), then, at ``--positions`` random positions of the tile grid (tiles of ``--tile`` LR
 pixels), the tile's output with each margin of MARGINS (cut by the image's border as
 ``inference.super_resolve`` cuts it), both rounded to uint8; the share of values within one
-level of the whole image's, over all tiles, and the largest difference. Writes ``report/tile_margins.json``; report/README.md, section 8.
+level of the whole image's, over all tiles, and the largest difference. Adds its results to
+``report/tile_margins.json`` (one entry per model and set list); report/README.md, section 9.
 """
 import argparse
 import json
@@ -26,7 +27,7 @@ from datasets import SRTestDataset
 from utils import signed_to_uint8
 
 ROOT = Path(__file__).resolve().parents[1]
-MARGINS = (8, 16, 24, 32, 48)
+MARGINS = (8, 16, 24, 32, 48, 64, 96)
 SETS = ("Set5", "Set14", "B100")
 
 
@@ -41,9 +42,9 @@ def generators(weights, run):
 
 
 @torch.inference_mode()
-def measure(generator, datasets, tile, positions, rng):
+def measure(generator, datasets, tile, positions, rng, margins=MARGINS):
     """Per margin: values within one level of the whole image's, values compared, largest diff."""
-    s, counts = generator.scale, {m: [0, 0, 0] for m in MARGINS}
+    s, counts = generator.scale, {m: [0, 0, 0] for m in margins}
     for dataset in datasets:
         for index in range(len(dataset)):
             lr = dataset[index]["lr"].unsqueeze(0)  # (1, 3, h, w) in [0, 1]
@@ -52,7 +53,7 @@ def measure(generator, datasets, tile, positions, rng):
             grid = [(y, x) for y in range(0, h, tile) for x in range(0, w, tile)]
             for y, x in rng.sample(grid, min(positions, len(grid))):
                 y1, x1 = min(y + tile, h), min(x + tile, w)
-                for m in MARGINS:
+                for m in margins:
                     ya, xa = max(y - m, 0), max(x - m, 0)
                     window = lr[..., ya:min(y1 + m, h), xa:min(x1 + m, w)]
                     out = signed_to_uint8(generator(window)[0]).astype(int)
@@ -73,16 +74,24 @@ def main():
     parser.add_argument("--tile", type=int, default=48)
     parser.add_argument("--positions", type=int, default=1, help="tiles measured per image")
     parser.add_argument("--lists", type=Path, default=ROOT / "runs" / "published" / "lists")
+    parser.add_argument("--sets", default=",".join(SETS))
+    parser.add_argument("--margins", default=",".join(map(str, MARGINS)))
+    parser.add_argument("--models", default=None, help="a substring of the labels to measure")
     parser.add_argument("--out", type=Path, default=ROOT / "report" / "tile_margins.json")
     args = parser.parse_args()
-    cdl.create_benchmark_lists([args.data / name for name in SETS], args.lists, 4, log=lambda *a: None)
-    datasets = [SRTestDataset(args.lists / f"{name}.csv", 4) for name in SETS]
-    results = {"tile": args.tile, "positions_per_image": args.positions, "margins": {}}
+    sets, margins = args.sets.split(","), [int(m) for m in args.margins.split(",")]
+    cdl.create_benchmark_lists([args.data / name for name in sets], args.lists, 4, log=lambda *a: None)
+    datasets = [SRTestDataset(args.lists / f"{name}.csv", 4) for name in sets]
+    results = json.loads(args.out.read_text()) if args.out.exists() else {"margins": {}}
     for label, generator in generators(args.weights, args.run).items():
-        by_margin = measure(generator, datasets, args.tile, args.positions, random.Random(0))
-        enough = next((m for m in MARGINS if by_margin[m]["within_one_level"] >= 0.9999), None)
-        results["margins"][label] = {"receptive_radius": generator.receptive_radius,
-                                     "smallest_margin_99.99": enough, "by_margin": by_margin}
+        if args.models and args.models not in label:
+            continue
+        by_margin = measure(generator, datasets, args.tile, args.positions, random.Random(0), margins)
+        enough = next((m for m in margins if by_margin[m]["within_one_level"] >= 0.9999), None)
+        results["margins"][f"{label}, {args.sets}"] = {
+            "receptive_radius": generator.receptive_radius, "tile": args.tile,
+            "positions_per_image": args.positions, "smallest_margin_99.99": enough,
+            "by_margin": by_margin}
         print(f"{label}: receptive radius {generator.receptive_radius}, smallest margin with 99.99 % "
               f"of values within one level: {enough}; " + ", ".join(
                   f"{m}: {100 * r['within_one_level']:.3f} % (max {r['max_diff']})"

@@ -4,14 +4,12 @@ Tests that use it skip where the folder is absent (a user's clone), but fail ins
 when ``CI=true``, so that CI can never pass by silently skipping the ground-truth tests.
 """
 import os
-import sys
 from pathlib import Path
 
 import pytest
 import torch
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
 
 SHARED_DATA = ROOT.parent / "shared" / "data"
 SHARED_WEIGHTS = ROOT.parent / "shared" / "weights"

@@ -1,6 +1,6 @@
 """One rank of a DistributedDataParallel check, started by ``torchrun`` (tests/test_distributed.py).
 
-    torchrun --standalone --nproc_per_node=2 tests/ddp_worker.py MODE OUT_DIR
+    torchrun --standalone --nproc_per_node=2 -m tests.ddp_worker MODE OUT_DIR     # from the repository root
 
 MODE ``gan``: tiny networks, 3 pretraining then 3 GAN steps on each rank's own random batch;
 each rank saves its generator and discriminator (the test checks that the ranks agree).
@@ -10,13 +10,11 @@ MODE ``match``: a BN-free generator, 3 pretraining steps on rank r's 8 images of
 import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+import torch
+from easydict import EasyDict
 
-import torch  # noqa: E402
-from easydict import EasyDict  # noqa: E402
-
-import distributed  # noqa: E402
-import solver  # noqa: E402
+import distributed
+import solver
 
 torch.set_num_threads(1)
 

@@ -5,20 +5,17 @@ scripts working and check what they promise beside the timings, bit-identical MA
 and tiled inference equal to the whole-image pass.
 """
 import argparse
-import importlib.util
 import json
 import re
 import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
 ROOT = Path(__file__).resolve().parents[1]
 
 
 def run_benchmark(name, *args):
-    result = subprocess.run([sys.executable, str(ROOT / "benchmarks" / name), *map(str, args)],
+    result = subprocess.run([sys.executable, "-m", f"benchmarks.{name.removesuffix('.py')}", *map(str, args)],
                             capture_output=True, text=True, cwd=ROOT, timeout=600)
     assert result.returncode == 0, result.stderr[-3000:]
     return result.stdout
@@ -63,6 +60,14 @@ def test_bench_inference_tiles_equal_the_whole_image():
     assert re.search(r"tiles of 24 \(\+40 context\)\s+[\d.]+ s\s+\d+ MiB", out)
 
 
+def test_bench_upscale_runs_the_release_weights(shared_weights, shared_data):
+    out = run_benchmark("bench_upscale.py", "--size", 16, "--repeat", 1, "--no-ncnn")
+    rows = re.findall(r"this project, (.+?)\s+[\d.]+ ms\s+[\d.]+x\s+max \|out - fp32 baseline\| = ([\d.e+-]+)", out)
+    assert [label.strip() for label, _ in rows] == ["fp32, contiguous", "fp32, channels_last",
+                                                    "bf16 autocast, channels_last"]
+    assert float(rows[0][1]) == 0 and float(rows[1][1]) < 1e-5 and float(rows[2][1]) < 0.1
+
+
 def test_bench_eval_on_set5(shared_data, tmp_path):
     out = run_benchmark("bench_eval.py", "--data-dir", shared_data, "--sets", "Set5",
                         "--lists", tmp_path / "lists")
@@ -70,7 +75,7 @@ def test_bench_eval_on_set5(shared_data, tmp_path):
 
 
 def test_bench_eval_names_a_missing_data_folder(tmp_path):
-    result = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "bench_eval.py"),
+    result = subprocess.run([sys.executable, "-m", "benchmarks.bench_eval",
                              "--data-dir", str(tmp_path), "--sets", "Set5"],
                             capture_output=True, text=True, cwd=ROOT)
     assert result.returncode == 1
@@ -80,7 +85,7 @@ def test_bench_eval_names_a_missing_data_folder(tmp_path):
 def test_gpu_check_runs_every_part_on_the_cpu_and_summarises(tmp_path):
     """The GPU acceptance check, shrunk to the CPU (its --device cpu mode): every part passes
     and the summary holds their numbers."""
-    result = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "gpu_check.py"), "--device", "cpu",
+    result = subprocess.run([sys.executable, "-m", "benchmarks.gpu_check", "--device", "cpu",
                              "--out", str(tmp_path)], capture_output=True, text=True, cwd=ROOT, timeout=600)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     summary = json.loads((tmp_path / "summary.json").read_text())
@@ -97,9 +102,8 @@ def test_gpu_check_runs_every_part_on_the_cpu_and_summarises(tmp_path):
 
 
 def test_gpu_check_names_a_part_that_ran_out_of_time(tmp_path):
-    spec = importlib.util.spec_from_file_location("gpu_check", ROOT / "benchmarks" / "gpu_check.py")
-    gpu_check = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(gpu_check)
+    from benchmarks import gpu_check
+
     args = argparse.Namespace(device="cpu", out=str(tmp_path))
     result = gpu_check.run_part("torchrun", args, box=1)
     assert result["status"] == "timed out after 1 s" and result["seconds"] < 30

@@ -155,8 +155,8 @@ def test_gpu_run_resumes_from_a_checkpoint_written_on_either_device(tmp_path, wr
 def test_gpu_run_killed_mid_stage_resumes(tmp_path):
     out, target = tmp_path / "run", 300
     last = out / "srgan_last.pth"
-    command = [sys.executable, str(ROOT / "tests" / "train_worker.py"), str(out), str(target), "cuda"]
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    command = [sys.executable, "-m", "tests.train_worker", str(out), str(target), "cuda"]
+    process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     deadline = time.monotonic() + 120
     while not last.exists():
         assert time.monotonic() < deadline and process.poll() is None, "no checkpoint before the kill"
@@ -165,6 +165,6 @@ def test_gpu_run_killed_mid_stage_resumes(tmp_path):
     process.kill()
     process.wait()
     reached = load_checkpoint(last)["iteration"]
-    output = subprocess.run(command, capture_output=True, text=True, timeout=300).stdout
+    output = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=300).stdout
     assert f"resumed from {last} at iteration {reached}" in output
     assert f"finished at iteration {target}" in output

@@ -23,7 +23,7 @@ def torchrun(*args, timeout=300):
 
 
 def test_both_ranks_end_with_identical_weights(tmp_path):
-    torchrun(ROOT / "tests" / "ddp_worker.py", "gan", tmp_path)
+    torchrun("-m", "tests.ddp_worker", "gan", tmp_path)
     ranks = [torch.load(tmp_path / f"rank{r}.pt", weights_only=True) for r in (0, 1)]
     for net in ("generator", "discriminator"):
         for key, value in ranks[0][net].items():
@@ -32,8 +32,8 @@ def test_both_ranks_end_with_identical_weights(tmp_path):
 
 
 def test_two_ranks_of_eight_match_one_process_of_sixteen(tmp_path):
-    torchrun(ROOT / "tests" / "ddp_worker.py", "match", tmp_path)
-    subprocess.run([sys.executable, str(ROOT / "tests" / "ddp_worker.py"), "match", str(tmp_path)],
+    torchrun("-m", "tests.ddp_worker", "match", tmp_path)
+    subprocess.run([sys.executable, "-m", "tests.ddp_worker", "match", str(tmp_path)],
                    cwd=ROOT, env=ENV, check=True, timeout=300)
     two = torch.load(tmp_path / "match_world2.pt", weights_only=True)
     one = torch.load(tmp_path / "match_world1.pt", weights_only=True)

@@ -19,7 +19,6 @@ from datasets import SRTrainDataset
 from models import SRResNet
 from utils import load_checkpoint
 
-WORKER = ROOT / "tests" / "train_worker.py"
 
 
 def test_a_folder_of_bad_files(tmp_path, capsys):
@@ -72,8 +71,8 @@ def test_a_folder_of_bad_files(tmp_path, capsys):
 
 
 def run_worker(out_dir, iterations, **kwargs):
-    return subprocess.Popen([sys.executable, str(WORKER), str(out_dir), str(iterations)],
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, **kwargs)
+    return subprocess.Popen([sys.executable, "-m", "tests.train_worker", str(out_dir), str(iterations)],
+                            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, **kwargs)
 
 
 def wait_for(path, timeout=60):

@@ -1,19 +1,17 @@
 """A tiny training run in its own process, for the interruption tests (SIGKILL, SIGINT).
 
-    python tests/train_worker.py OUT_DIR ITERATIONS [DEVICE]
+    python -m tests.train_worker OUT_DIR ITERATIONS [DEVICE]     # from the repository root
 
 DEVICE: ``cpu`` (default) or ``cuda`` (tests/test_cuda.py), in fp32.
 """
 import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+import torch
+from easydict import EasyDict
+from torch.utils.data import DataLoader, TensorDataset
 
-import torch  # noqa: E402
-from easydict import EasyDict  # noqa: E402
-from torch.utils.data import DataLoader, TensorDataset  # noqa: E402
-
-import solver  # noqa: E402
+import solver
 
 torch.set_num_threads(1)
 torch.manual_seed(0)
