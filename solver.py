@@ -5,8 +5,7 @@ stage: first ``config.stages.pretrain`` (the generator alone on a pixel loss: SR
 RRDBNet or SRCNN), then ``config.stages.gan`` (initialised from the pretrained generator,
 trained against the discriminator). The generator family is ``config.generator.arch``
 (``archs.GENERATORS``). Inference and evaluation (``super_resolve``, ``validate``,
-``load_generator``, network interpolation) live in ``inference.py``; the names are importable
-from here too.
+``load_generator``, network interpolation) live in ``inference.py``.
 
 The config keys read here (``config.py`` has every one, with its default)::
 
@@ -45,10 +44,7 @@ from easydict import EasyDict
 import distributed
 import precision
 from archs import TruncatedVGG19, build_discriminator, build_generator, full_kwargs, load_weights
-# inference and evaluation live in inference.py; imported here for fit and for the callers of
-# solver.super_resolve & co. written before the split
-from inference import (interpolate_generators, load_generator, read_generator,  # noqa: F401
-                       resolve_device, super_resolve, validate, validate_bicubic, validate_hr)
+from inference import read_generator, resolve_device, super_resolve, validate
 from losses import GeneratorLoss, discriminator_loss, discriminator_outputs, needs_real_logits
 from utils import (batch_to_signed, batch_to_unit, load_checkpoint, progress_bar, save_checkpoint,
                    to_plain)

@@ -34,6 +34,7 @@ from torch.utils.data import DataLoader, RandomSampler
 
 import create_data_lists as cdl
 import distributed
+import inference
 import solver
 from archs import fetch_vgg19_weights
 from config import SHARED_ROOT, from_env, srcnn_config
@@ -127,7 +128,7 @@ def run(config, log=print):
 
     Under ``torchrun`` every rank runs this; :mod:`distributed` makes them one run (rank 0
     logs, makes the lists and writes)."""
-    device = distributed.setup(config.device) or solver.resolve_device(config.device)
+    device = distributed.setup(config.device) or inference.resolve_device(config.device)
     seed_everything(config.seed + distributed.rank())  # DDP copies rank 0's initial weights
     if not distributed.is_main():
         log = distributed.silent

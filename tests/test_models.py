@@ -6,7 +6,9 @@ import torch
 import torchvision
 
 import models
-from models import Discriminator, ResidualBlock, SRResNet, SubPixelBlock, TruncatedVGG19
+from models import (DISCRIMINATORS, BlurDownsample, Discriminator, PatchDiscriminator, ResidualBlock,
+                    ResizeConvBlock, SRResNet, SubPixelBlock, TruncatedVGG19, UNetDiscriminator,
+                    build_discriminator)
 
 
 def n_params(module):
@@ -98,8 +100,6 @@ def test_offline_default_weights_error(monkeypatch, tmp_path):
 
 
 # --- the adversarial stage's network options ------------------------------------------------
-from models import (DISCRIMINATORS, BlurDownsample, PatchDiscriminator, ResizeConvBlock,  # noqa: E402
-                    SubPixelBlock, UNetDiscriminator, build_discriminator)
 
 
 def test_icnr_sub_pixel_block_starts_as_nearest_neighbour_upsampling():

@@ -13,7 +13,6 @@ from PIL import Image
 
 import create_data_lists as cdl
 import inference
-import solver
 from conftest import ROOT
 from datasets import SRTrainDataset
 from models import SRResNet
@@ -123,7 +122,7 @@ def test_out_of_memory_falls_back_to_tiles(monkeypatch):
     torch.manual_seed(0)
     generator = SRResNet(n_blocks=1, channels=8).eval()
     lr_imgs = torch.rand(1, 3, 200, 180)
-    whole = solver.super_resolve(generator, lr_imgs)
+    whole = inference.super_resolve(generator, lr_imgs)
 
     class Limited(torch.nn.Module):
         scale, receptive_radius, input_multiple = 4, generator.receptive_radius, 1
@@ -135,5 +134,5 @@ def test_out_of_memory_falls_back_to_tiles(monkeypatch):
 
     monkeypatch.setattr(inference, "OOM_TILE", 32)
     with pytest.warns(UserWarning, match="out of memory on a 200x180 LR image: falling back to tiles"):
-        tiled = solver.super_resolve(Limited(), lr_imgs)
+        tiled = inference.super_resolve(Limited(), lr_imgs)
     torch.testing.assert_close(tiled, whole, rtol=0, atol=1e-5)

@@ -8,6 +8,7 @@ import torch
 from easydict import EasyDict
 from torch.utils.data import DataLoader, TensorDataset
 
+import inference
 import solver
 from models import SRResNet
 from utils import load_checkpoint, save_checkpoint
@@ -206,8 +207,8 @@ def test_mismatched_checkpoint_lists_keys_and_shapes(tmp_path):
     path = tmp_path / "ck.pth"
     save_checkpoint(solver.checkpoint_state(training, config, stage()), path)
     with pytest.raises(ValueError, match=r"head\.0\.weight: checkpoint \(8, 3, 9, 9\) vs model \(16, 3, 9, 9\)"):
-        solver.load_generator(path, n_blocks=2, channels=16)
-    assert isinstance(solver.load_generator(path), SRResNet)
+        inference.load_generator(path, n_blocks=2, channels=16)
+    assert isinstance(inference.load_generator(path), SRResNet)
 
 
 @pytest.mark.filterwarnings("ignore:Detected pickle protocol")
@@ -226,8 +227,8 @@ def test_tiled_inference_equals_whole_image():
     torch.manual_seed(0)
     generator = SRResNet(n_blocks=2, channels=8).eval()
     lr_imgs = torch.rand(1, 3, 23, 37)
-    whole = solver.super_resolve(generator, lr_imgs)
-    tiled = solver.super_resolve(generator, lr_imgs, tile=8)
+    whole = inference.super_resolve(generator, lr_imgs)
+    tiled = inference.super_resolve(generator, lr_imgs, tile=8)
     torch.testing.assert_close(tiled, whole, rtol=0, atol=1e-5)
 
 
@@ -235,8 +236,8 @@ def test_cuda_asked_for_without_gpu_is_a_clear_error():
     if torch.cuda.is_available():
         pytest.skip("a GPU is present")
     with pytest.raises(RuntimeError, match="no CUDA GPU"):
-        solver.resolve_device("cuda")
-    assert solver.resolve_device("auto").type == "cpu"
+        inference.resolve_device("cuda")
+    assert inference.resolve_device("auto").type == "cpu"
 
 
 def test_bad_amp_value_is_a_clear_error(tmp_path):
@@ -352,13 +353,13 @@ def test_ema_is_validated_saved_and_loaded(tmp_path):
     assert ema is training.generator_ema.module
     assert not torch.equal(ema.tail.weight, training.generator.tail.weight)
     for path in (run / "gan_last.pth", run / "gan_ema.pth"):
-        assert torch.equal(solver.load_generator(path).tail.weight, ema.tail.weight)
-    trained = solver.load_generator(run / "gan_last.pth", weights="trained")
+        assert torch.equal(inference.load_generator(path).tail.weight, ema.tail.weight)
+    trained = inference.load_generator(run / "gan_last.pth", weights="trained")
     assert torch.equal(trained.tail.weight, training.generator.tail.weight)
     assert "val_niqe" in training.history[-1]  # NaN here: 32x32 is below NIQE's two blocks
     pre = solver.fit(config, stage("pretrain", iterations=1), loader, val, log=lambda m: None)
     with pytest.raises(ValueError, match="no moving average"):
-        solver.load_generator(run / "pretrain_last.pth", weights="ema")
+        inference.load_generator(run / "pretrain_last.pth", weights="ema")
     assert pre.generator_ema is None
 
 

@@ -8,6 +8,7 @@ from easydict import EasyDict
 import config
 from config import training_config
 import create_data_lists as cdl
+import inference
 import solver
 import train
 
@@ -118,7 +119,7 @@ def test_each_rank_caches_only_its_share_of_the_training_images(tmp_path, sample
     monkeypatch.setattr(train.distributed, "rank", lambda: rank)
     monkeypatch.setattr(train.distributed, "minimum", lambda n: n - 1)  # another rank has fewer
     config = training_config("sample", overrides(tmp_path, sample_data, batch_size=4))
-    data = train.make_data(config, solver.resolve_device("cpu"), log=lambda *a: None)
+    data = train.make_data(config, inference.resolve_device("cpu"), log=lambda *a: None)
     pairs = cdl.read_list(sample_data / "sample_train.csv")
     train_set = data.train_loader.dataset
     assert train_set.pairs == pairs[rank::2] and len(train_set.images) == len(pairs[rank::2])

@@ -5,7 +5,6 @@
 DEVICE: ``cpu`` (default) or ``cuda`` (tests/test_cuda.py), in fp32.
 """
 import sys
-from pathlib import Path
 
 import torch
 from easydict import EasyDict
