@@ -22,7 +22,8 @@ from torch.utils.data import Dataset
 
 from create_data_lists import read_list
 from imresize import imresize
-from utils import check_scale, gray_to_rgb, mod_crop, progress_bar, read_image, uint8_to_chw, uint8_to_unit
+from utils import (check_scale, gray_to_rgb, mod_crop, progress_bar, read_image, uint8_to_chw,
+                   uint8_to_unit)
 
 
 def as_pairs(data_list):

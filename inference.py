@@ -13,8 +13,9 @@ from pathlib import Path
 import torch
 
 from archs import build_generator, load_weights
+from checkpoints import load_checkpoint
 from metrics import lpips_distance, niqe, psnr_ssim
-from utils import load_checkpoint, signed_to_uint8
+from utils import signed_to_uint8
 
 OOM_TILE = 128  # LR tile side used when a whole image does not fit in memory
 

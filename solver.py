@@ -1,58 +1,71 @@
 """Training: one epoch of a stage, the stage loop with its checkpoints, resumably.
 
-``train.ipynb`` makes the config (``config.training_config``) and calls :func:`fit` once per
-stage: first ``config.stages.pretrain`` (the generator alone on a pixel loss: SRResNet, ESRGAN's
-RRDBNet or SRCNN), then ``config.stages.gan`` (initialised from the pretrained generator,
-trained against the discriminator). The generator family is ``config.generator.arch``
-(``archs.GENERATORS``). Inference and evaluation (``super_resolve``, ``validate``,
-``load_generator``, network interpolation) live in ``inference.py``.
-
-The config keys read here (``config.py`` has every one, with its default)::
-
-    seed, device ('auto' | 'cuda' | 'cpu'), scale, amp (None | 'bf16' | 'fp16', CUDA only),
-    amp_cpu (bf16 autocast on the CPU), channels_last, compile, betas, generator (``arch`` of
-    archs.GENERATORS + its kwargs), discriminator (``arch`` of archs.DISCRIMINATORS + its
-    kwargs), vgg_weights, out_dir, log_every, val_max_images, tile
-    stage: name, mode ('pretrain' | 'gan'), iterations or epochs, lr_g, lr_d, milestones, gamma,
-           content_loss ('mse' | 'l1' | 'vgg' | 'lr_mse'), content_weight, vgg_i, vgg_j,
-           vgg_loss_scale, vgg_distance, vgg_before_activation, pixel_loss, pixel_weight,
-           adversarial_loss ('vanilla' | 'relativistic'), adversarial_weight, d_steps,
-           label_smoothing, d_translate, d_input, ema_decay, init_from, time_budget,
-           max_bad_steps
-
-Losses: ``losses.py`` (SRGAN's: pixel MSE or VGG content + 1e-3 x -log D(G(LR)); ESRGAN's:
-VGG before activation (L1) + 1e-2 x L1 + 5e-3 x relativistic; the discriminator minimises
-binary cross-entropy). The GAN stage's remedies against a discriminator that wins outright
-and a generator that answers with a grid pattern are stage and network options whose defaults
-are the paper's SRGAN: the relativistic loss, spectral norm, a patch or U-Net discriminator,
-anti-aliased D, random translation of D's inputs (``d_translate``), a D that sees luma only
-(``d_input``), an exponential moving average of the generator (``ema_decay``),
-resize-convolution or ICNR in the generator (see ``archs``); report/README.md measures them.
+``train.ipynb`` (and ``train.py``) make the config (``config.py``: every key, with its default)
+and call :func:`fit` once per stage: ``config.stages.pretrain`` (the generator alone on a pixel
+loss: SRResNet, ESRGAN's RRDBNet or SRCNN), then ``config.stages.gan`` (initialised from the
+pretrained generator, trained against the discriminator, with ``losses.GeneratorLoss``: SRGAN's
+content + 1e-3 adversarial loss, or ESRGAN's). The generator family is
+``config.generator.arch`` (``archs.GENERATORS``). Precision: ``precision.py``; checkpoints:
+``checkpoints.py``; logs: ``training_log.py``; inference and evaluation: ``inference.py``. The
+GAN stage's remedies (a moving average of G, a D that sees luma only, random translation of D's
+inputs; the networks' own options in ``archs``) are measured in report/README.md, section 5.
 """
 import contextlib
-import copy
-import csv
 import math
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
+from types import SimpleNamespace
 
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
 from easydict import EasyDict
 
+import checkpoints
 import distributed
 import precision
+import training_log
 from archs import TruncatedVGG19, build_discriminator, build_generator, full_kwargs, load_weights
 from inference import read_generator, resolve_device, super_resolve, validate
 from losses import GeneratorLoss, discriminator_loss, discriminator_outputs, needs_real_logits
-from utils import (batch_to_signed, batch_to_unit, load_checkpoint, progress_bar, save_checkpoint,
-                   to_plain)
+from utils import batch_to_signed, batch_to_unit, progress_bar
+from weight_average import WeightAverage
 
 
 # ----------------------------------------------------------------------------------------------
 # Set-up
 # ----------------------------------------------------------------------------------------------
+@dataclass
+class Training:
+    """One stage's training state: what :func:`train_epoch` updates and the checkpoints hold.
+
+    ``step_nets`` are the networks as the training steps call them (generator, discriminator,
+    discriminator_g, content_net): in DDP under torchrun, compiled with ``config.compile``;
+    the plain modules are the fields, which checkpoints and validation use.
+    """
+    generator: nn.Module
+    optimizer_g: torch.optim.Optimizer
+    scheduler_g: torch.optim.lr_scheduler.LRScheduler
+    scaler_g: torch.amp.GradScaler
+    scaler_d: torch.amp.GradScaler
+    loss: GeneratorLoss
+    step_nets: SimpleNamespace
+    device: torch.device
+    amp_dtype: torch.dtype = None  # the autocast dtype, None for fp32 (precision.py)
+    generator_ema: "WeightAverage" = None  # with stage.ema_decay
+    discriminator: nn.Module = None  # the GAN stage's
+    optimizer_d: torch.optim.Optimizer = None
+    scheduler_d: torch.optim.lr_scheduler.LRScheduler = None
+    content_net: nn.Module = None  # the VGG of a "vgg" content loss
+    epoch: int = 0
+    iteration: int = 0
+    best_psnr: float = -math.inf
+    history: list = field(default_factory=list)  # one row per epoch
+    skipped_steps: int = 0  # steps whose loss was not finite
+    writer: object = None  # a TensorBoard SummaryWriter (training_log.tensorboard_writer)
+
+
 def build_training(config, stage, device):
     """Models, optimizers and schedulers of one stage, with its counters at zero.
 
@@ -68,10 +81,7 @@ def build_training(config, stage, device):
     after every generator step; validation and the ``_ema`` checkpoint use it.
 
     Returns:
-        EasyDict: generator, generator_ema (None unless used), discriminator, content_net
-        (None unless used), loss (a ``losses.GeneratorLoss``), step_nets (the callables the
-        training steps use), optimizer_g, optimizer_d, scheduler_g, scheduler_d, scaler_g,
-        scaler_d, amp_dtype, epoch, iteration, best_psnr, history, skipped_steps, device.
+        Training: the stage's state.
     """
     if stage.mode not in ("pretrain", "gan"):
         raise ValueError(f"stage.mode must be 'pretrain' or 'gan', got {stage.mode!r}")
@@ -84,42 +94,37 @@ def build_training(config, stage, device):
     memory_format = _memory_format(config, device)
     generator = build_generator(scale=config.scale, **config.generator).to(
         device, memory_format=memory_format)
-    generator_ddp = _ddp(generator, config, device)  # under torchrun: rank 0's weights everywhere
     optimizer_g = _adam(generator, stage.lr_g, config)
-    training = EasyDict(
-        generator=generator, discriminator=None, optimizer_g=optimizer_g, optimizer_d=None,
-        scheduler_g=torch.optim.lr_scheduler.MultiStepLR(
-            optimizer_g, [int(m) for m in stage.milestones], stage.gamma),
-        scheduler_d=None, content_net=None, device=device, amp_dtype=amp_dtype,
-        # one scaler per optimizer, each updated once per step (precision.grad_scaler)
-        scaler_g=precision.grad_scaler(device, amp_dtype),
-        scaler_d=precision.grad_scaler(device, amp_dtype),
-        epoch=0, iteration=0, best_psnr=-math.inf, history=[], skipped_steps=0,
-        generator_ema=None if ema_decay is None else WeightAverage(generator, ema_decay))
-    discriminator_ddp = None
+    discriminator = optimizer_d = scheduler_d = content_net = None
     if stage.mode == "gan":
-        training.discriminator = build_discriminator(**config.discriminator).to(
-            device, memory_format=memory_format)
-        discriminator_ddp = _ddp(training.discriminator, config, device)
-        training.optimizer_d = _adam(training.discriminator, stage.lr_d, config)
-        training.scheduler_d = torch.optim.lr_scheduler.MultiStepLR(
-            training.optimizer_d, [int(m) for m in stage.milestones], stage.gamma)
+        discriminator = build_discriminator(**config.discriminator).to(device, memory_format=memory_format)
+        optimizer_d = _adam(discriminator, stage.lr_d, config)
+        scheduler_d = torch.optim.lr_scheduler.MultiStepLR(
+            optimizer_d, [int(m) for m in stage.milestones], stage.gamma)
     if stage.content_loss == "vgg":
-        training.content_net = TruncatedVGG19(
+        content_net = TruncatedVGG19(
             stage.vgg_i, stage.vgg_j, weights=config.vgg_weights,
             before_activation=stage.get("vgg_before_activation", False),
         ).to(device, memory_format=memory_format)
     # The networks as the training steps call them: in DDP under torchrun (gradients averaged
-    # over the ranks), compiled with config.compile. The generator step calls D's own module,
-    # not its DDP wrapper: D is frozen there, and a DDP forward whose parameters get no
-    # gradient would leave DDP waiting for them.
-    nets = dict(generator=generator_ddp, discriminator=discriminator_ddp,
-                discriminator_g=training.discriminator, content_net=training.content_net)
-    training.step_nets = EasyDict(
-        {name: torch.compile(net) if config.get("compile") and net is not None else net
-         for name, net in nets.items()})
-    training.loss = GeneratorLoss(stage, training.step_nets.content_net, config.scale)
-    return training
+    # over the ranks; rank 0's initial weights everywhere), compiled with config.compile. The
+    # generator step calls D's own module, not its DDP wrapper: D is frozen there, and a DDP
+    # forward whose parameters get no gradient would leave DDP waiting for them.
+    nets = dict(generator=_ddp(generator, config, device), discriminator=_ddp(discriminator, config, device),
+                discriminator_g=discriminator, content_net=content_net)
+    step_nets = SimpleNamespace(**{name: torch.compile(net) if config.get("compile") and net is not None
+                                   else net for name, net in nets.items()})
+    return Training(
+        generator=generator, optimizer_g=optimizer_g,
+        scheduler_g=torch.optim.lr_scheduler.MultiStepLR(
+            optimizer_g, [int(m) for m in stage.milestones], stage.gamma),
+        # one scaler per optimizer, each updated once per step (precision.grad_scaler)
+        scaler_g=precision.grad_scaler(device, amp_dtype), scaler_d=precision.grad_scaler(device, amp_dtype),
+        loss=GeneratorLoss(stage, step_nets.content_net, config.scale), step_nets=step_nets,
+        device=device, amp_dtype=amp_dtype,
+        generator_ema=None if ema_decay is None else WeightAverage(generator, ema_decay),
+        discriminator=discriminator, optimizer_d=optimizer_d, scheduler_d=scheduler_d,
+        content_net=content_net)
 
 
 def _adam(module, lr, config):
@@ -130,8 +135,8 @@ def _adam(module, lr, config):
 
 def _ddp(module, config, device):
     """``module`` in DistributedDataParallel under torchrun (BN synchronised with
-    ``config.sync_bn``, CUDA only), else itself."""
-    if distributed.world_size() == 1:
+    ``config.sync_bn``, CUDA only), else itself (None too)."""
+    if distributed.world_size() == 1 or module is None:
         return module
     if config.get("sync_bn"):
         if device.type != "cuda":
@@ -139,47 +144,6 @@ def _ddp(module, config, device):
                              "normalises its own share of the batch (set sync_bn false)")
         module = nn.SyncBatchNorm.convert_sync_batchnorm(module)
     return distributed.wrap(module, device)
-
-
-class WeightAverage(nn.Module):
-    """An exponential moving average of a network's weights (and float buffers):
-    ``avg <- decay * avg + (1 - decay) * weights`` after every step (Polyak averaging; ESRGAN's
-    and Real-ESRGAN's ``params_ema`` with decay 0.999).
-
-    A copy of the network on its device, updated with one fused kernel per step and no host
-    synchronisation. Its state dict is ``torch.optim.swa_utils.AveragedModel``'s: ``module.``
-    + the network's keys, and ``n_averaged`` (the updates so far).
-
-    Args:
-        module (nn.Module): the trained network; its weights now are the average's start.
-        decay (float): in (0, 1); the time constant is 1 / (1 - decay) steps.
-    """
-
-    def __init__(self, module, decay):
-        super().__init__()
-        self.module = copy.deepcopy(module).requires_grad_(False)
-        self.decay = decay
-        device = next(module.parameters()).device
-        self.register_buffer("n_averaged", torch.zeros((), dtype=torch.long, device=device))
-
-    def _tensors(self, module):
-        return [t for t in (*module.parameters(), *module.buffers()) if t.is_floating_point()]
-
-    @torch.no_grad()
-    def reset(self, module):
-        """Start the average again from ``module``'s weights (a stage initialised from another)."""
-        for mine, theirs in zip(self._tensors(self.module), self._tensors(module)):
-            mine.copy_(theirs)
-        self.n_averaged.zero_()
-
-    @torch.no_grad()
-    def update(self, module):
-        """One step of the average towards ``module``'s current weights."""
-        torch._foreach_lerp_(self._tensors(self.module), self._tensors(module), 1.0 - self.decay)
-        self.n_averaged += 1
-
-    def forward(self, *args):
-        return self.module(*args)
 
 
 def inference_generator(training):
@@ -190,59 +154,6 @@ def inference_generator(training):
 
 def _memory_format(config, device):
     return torch.channels_last if config.get("channels_last") else torch.contiguous_format
-
-
-# ----------------------------------------------------------------------------------------------
-# Checkpoints
-# ----------------------------------------------------------------------------------------------
-def checkpoint_state(training, config, stage):
-    """Everything needed to resume a stage: state_dicts, counters, config, RNG states (the
-    CPU's, and the current GPU's: a run may resume on a machine with fewer GPUs)."""
-    def state(obj):
-        return None if obj is None else obj.state_dict()
-
-    return {
-        "stage": stage.name, "config": to_plain(config), "epoch": training.epoch,
-        "iteration": training.iteration, "best_psnr": training.best_psnr,
-        "history": to_plain(training.history), "skipped_steps": training.skipped_steps,
-        "generator": state(training.generator), "discriminator": state(training.discriminator),
-        "generator_ema": state(training.generator_ema),
-        "optimizer_g": state(training.optimizer_g), "optimizer_d": state(training.optimizer_d),
-        "scheduler_g": state(training.scheduler_g), "scheduler_d": state(training.scheduler_d),
-        "scaler_g": training.scaler_g.state_dict(), "scaler_d": training.scaler_d.state_dict(),
-        "rng": {"torch": torch.get_rng_state(),  # CPU ByteTensors, both
-                "cuda": torch.cuda.get_rng_state() if torch.cuda.is_available() else None},
-    }
-
-
-def restore(training, checkpoint):
-    """Load a :func:`checkpoint_state` dict, loaded to the CPU (``utils.load_checkpoint``), into
-    ``training`` (in place), RNG states included; ``load_state_dict`` copies every tensor to the
-    device of the network or optimizer that takes it.
-
-    Raises:
-        ValueError: if the checkpoint's networks do not match (lists mismatched keys/shapes).
-    """
-    for key in ("generator", "generator_ema", "discriminator", "optimizer_g", "optimizer_d",
-                "scheduler_g", "scheduler_d"):
-        if training[key] is not None and checkpoint.get(key) is not None:
-            if isinstance(training[key], nn.Module):
-                load_weights(training[key], checkpoint[key], what=f"the checkpoint's {key}")
-            else:
-                training[key].load_state_dict(checkpoint[key])
-    for optimizer in (training.optimizer_g, training.optimizer_d):
-        for group in optimizer.param_groups if optimizer is not None else ():
-            group["fused"] = True  # this run's implementation (_adam), not the saved run's
-    for key in ("scaler_g", "scaler_d"):
-        if checkpoint.get(key):
-            training[key].load_state_dict(checkpoint[key])
-    for key in ("epoch", "iteration", "best_psnr", "history", "skipped_steps"):
-        training[key] = checkpoint[key]
-    torch.set_rng_state(checkpoint["rng"]["torch"])
-    if torch.is_tensor(checkpoint["rng"].get("cuda")) and torch.cuda.is_available():
-        torch.cuda.set_rng_state(checkpoint["rng"]["cuda"])  # the current GPU's
-    if distributed.world_size() > 1:  # rank 0's saved state, then a stream of its own per rank
-        torch.manual_seed(int(torch.randint(2 ** 62, (1,))) + distributed.rank())
 
 
 # ----------------------------------------------------------------------------------------------
@@ -258,7 +169,7 @@ def train_epoch(training, loader, config, stage, deadline=None):
     a row stop the run.
 
     Args:
-        training (EasyDict): from :func:`build_training` (updated in place: models, optimizers,
+        training (Training): from :func:`build_training` (updated in place: models, optimizers,
             ``iteration``, ``skipped_steps``).
         loader (DataLoader): batches ``(lr_imgs, hr_imgs)`` of uint8 patches, (N, 3, h, w) and
             (N, 3, H, W) (``datasets.SRTrainDataset``).
@@ -280,7 +191,7 @@ def train_epoch(training, loader, config, stage, deadline=None):
     training.generator.train()
     if training.discriminator is not None:
         training.discriminator.train()
-    epoch, window = _Meter(device), _Meter(device)  # the epoch's means; the current log window's
+    epoch, window = training_log.Meter(device), training_log.Meter(device)  # the epoch's means; the current log window's
     log_path = Path(config.out_dir) / f"{stage.name}_iterations.csv"
     bar = progress_bar(loader, desc=f"{stage.name} epoch {training.epoch + 1}", leave=False,
                        dynamic_ncols=True, disable=not distributed.is_main())
@@ -289,13 +200,13 @@ def train_epoch(training, loader, config, stage, deadline=None):
         record = window.read(training, stage, config.out_dir)  # the window's one host sync
         epoch.merge(window)
         if distributed.is_main():
-            _append_csv(log_path, record)
-            _add_scalars(training.get("writer"), "train", record)
+            training_log.append_csv(log_path, record)
+            training_log.add_scalars(training.writer, "train", record)
         return record
 
     for lr_imgs, hr_imgs in bar:
         if training.iteration >= stage.iterations or (
-                window.count == 0 and _past(deadline)):  # every rank stops at the same step
+                window.count == 0 and training_log.past(deadline)):  # every rank stops at the same step
             break
         # uint8 patches to the device, then to the networks' ranges there
         lr_imgs = batch_to_unit(lr_imgs.to(device, non_blocking=True, memory_format=memory_format))  # (N, 3, 24, 24) in [0, 1]
@@ -315,86 +226,12 @@ def train_epoch(training, loader, config, stage, deadline=None):
             record = read_window()
             bar.set_postfix({k: f"{record[k]:.4g}" for k in ("g_loss", "d_fake", "images_per_s")
                              if k in record})
-            window = _Meter(device, window.bad_run)
+            window = training_log.Meter(device, window.bad_run)
     if window.count:  # the epoch's last, partial window
         read_window()
     means = epoch.means(training)
     means.update(iterations=epoch.count, skipped_steps=training.skipped_steps)
     return means
-
-
-def _past(deadline):
-    """Whether ``deadline`` has passed on any rank (rank-local clocks; every rank agrees)."""
-    return deadline is not None and distributed.any_rank(time.monotonic() > deadline)
-
-
-class _Meter:
-    """The step losses of a log window, summed on the device, or of an epoch, in Python.
-
-    A window adds each step's losses without a host synchronisation, leaving out those of a
-    step whose losses are not finite (its update was skipped), and counts such steps and the
-    longest run of them in a row. :meth:`read` brings it to the host once; :meth:`merge` adds a
-    read window to an epoch meter."""
-
-    def __init__(self, device, bad_run=None):
-        self.device, self.keys, self.sums, self.count, self.images = device, None, None, 0, 0
-        self.start = time.perf_counter()
-        zero = torch.zeros((), device=device)
-        self.bad_run = zero.clone() if bad_run is None else bad_run  # carried over windows
-        self.good, self.bad, self.worst_run = zero.clone(), zero.clone(), zero.clone()
-        self.values = {}  # read means (a read window, or an epoch), with good steps' weights
-
-    def add(self, losses, images):
-        values = torch.stack([v.detach().float() for v in losses.values()])  # (K,) on the device
-        finite = values.isfinite().all()
-        if self.sums is None:
-            self.keys, self.sums = list(losses), torch.zeros_like(values)
-        self.sums += torch.where(finite, values, 0.0)
-        self.good += finite
-        self.bad += ~finite
-        self.bad_run = (self.bad_run + 1) * ~finite  # non-finite steps in a row, so far
-        self.worst_run = torch.maximum(self.worst_run, self.bad_run)
-        self.count += 1
-        self.images += images
-
-    def read(self, training, stage, out_dir):
-        """The window's means as a log record (one host sync; under torchrun the means over the
-        ranks). Adds its non-finite steps to ``training.skipped_steps``.
-
-        Raises:
-            FloatingPointError: when ``stage.max_bad_steps`` steps in a row were not finite.
-        """
-        stop = (self.worst_run >= stage.max_bad_steps).float()
-        packed = torch.cat([self.sums, torch.stack([self.good, self.bad, stop])])
-        *sums, good, bad, stop = distributed.mean(packed).tolist()
-        training.skipped_steps += round(bad)
-        if stop > 0:  # on any rank: all stop together
-            last = Path(out_dir) / f"{stage.name}_last.pth"
-            raise FloatingPointError(
-                f"{stage.max_bad_steps} non-finite losses in a row by iteration "
-                f"{training.iteration}; training stopped (those steps changed no weight). The last "
-                f"good checkpoint is {last}: lower the learning rate or disable fp16 (config.amp) "
-                f"and resume from it.")
-        self.values = {k: (v / good if good else math.nan, good) for k, v in zip(self.keys, sums)}
-        return self.means(training)
-
-    def merge(self, window):
-        for key, (mean, weight) in window.values.items():
-            if not weight:  # no finite step in the window
-                continue
-            total, count = self.values.get(key, (0.0, 0.0))
-            self.values[key] = ((total * count + mean * weight) / max(count + weight, 1e-9),
-                                count + weight)
-        self.count += window.count
-        self.images += window.images
-
-    def means(self, training):
-        """Mean losses, with the current iteration, learning rate and images/s."""
-        record = {key: mean for key, (mean, _) in self.values.items()}
-        record.update(iteration=training.iteration,
-                      lr_g=training.optimizer_g.param_groups[0]["lr"],
-                      images_per_s=self.images / max(time.perf_counter() - self.start, 1e-9))
-        return record
 
 
 def _optimizer_step(loss, optimizer, scaler, amp_dtype):
@@ -526,44 +363,6 @@ def _gan_step(training, lr_imgs, hr_imgs, stage):
     return {key: value.detach() for key, value in logged.items()}
 
 
-def tensorboard_writer(config, stage):
-    """A ``torch.utils.tensorboard.SummaryWriter`` in ``<out_dir>/tensorboard/<stage>`` when
-    ``config.tensorboard`` asks for one, else None.
-
-    Raises:
-        ImportError: naming the missing package and how to install it.
-    """
-    if not config.get("tensorboard"):
-        return None
-    try:
-        from torch.utils.tensorboard import SummaryWriter
-    except ImportError as err:  # torch's module needs the tensorboard package
-        raise ImportError(f"config.tensorboard is on, but the tensorboard package is missing "
-                          f"({err}): install it with `.venv/bin/pip install tensorboard`, or set "
-                          f"config.tensorboard = False (the CSV logs do not need it)") from None
-    return SummaryWriter(str(Path(config.out_dir) / "tensorboard" / stage.name))
-
-
-def _add_scalars(writer, prefix, record):
-    """Every number of a log record (losses, D outputs, learning rate, validation scores) as a
-    TensorBoard scalar at the record's iteration."""
-    if writer is None:
-        return
-    for key, value in record.items():
-        if key != "iteration" and isinstance(value, (int, float)) and math.isfinite(value):
-            writer.add_scalar(f"{prefix}/{key}", value, record["iteration"])
-
-
-def _append_csv(path, record):
-    new = not path.exists()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "a", newline="") as f:
-        writer = csv.DictWriter(f, fieldnames=sorted(record))
-        if new:
-            writer.writeheader()
-        writer.writerow(record)
-
-
 # ----------------------------------------------------------------------------------------------
 # A whole stage
 # ----------------------------------------------------------------------------------------------
@@ -585,7 +384,7 @@ def fit(config, stage, train_loader, val_dataset=None, log=print):
     progress (checkpoints are written atomically, so the last one is always whole).
 
     Returns:
-        EasyDict: the training state (models, history, counters).
+        Training: the stage's state (models, history, counters).
     """
     device = distributed.setup(config.device) or resolve_device(config.device)
     if not distributed.is_main():
@@ -595,7 +394,7 @@ def fit(config, stage, train_loader, val_dataset=None, log=print):
     out_dir = Path(config.out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     training = build_training(config, stage, device)
-    training.writer = tensorboard_writer(config, stage) if distributed.is_main() else None
+    training.writer = training_log.tensorboard_writer(config, stage) if distributed.is_main() else None
     log(f"{stage.name}: {precision.note(config, device)}")
     if distributed.world_size() > 1:
         log(f"{stage.name}: {distributed.world_size()} processes (DDP), global batch "
@@ -603,10 +402,10 @@ def fit(config, stage, train_loader, val_dataset=None, log=print):
             f"{config.batch_size // distributed.world_size()}")
     last = out_dir / f"{stage.name}_last.pth"
     if last.exists():
-        checkpoint = load_checkpoint(last)  # to the CPU; load_state_dict copies to the device
-        _check_same_networks(checkpoint, config, last,
+        checkpoint = checkpoints.load_checkpoint(last)  # to the CPU; load_state_dict copies to the device
+        checkpoints.check_same_networks(checkpoint, config, last,
                              ("generator", "discriminator") if stage.mode == "gan" else ("generator",))
-        restore(training, checkpoint)
+        checkpoints.restore(training, checkpoint)
         log(f"{stage.name}: resumed from {last} at iteration {training.iteration}")
     elif stage.get("init_from"):
         source, state = _initial_weights(config, stage.init_from)
@@ -620,7 +419,7 @@ def fit(config, stage, train_loader, val_dataset=None, log=print):
     deadline = time.monotonic() + stage.time_budget if stage.get("time_budget") else None
     try:
         while training.iteration < stage.iterations:
-            if _past(deadline):
+            if training_log.past(deadline):
                 log(f"{stage.name}: time budget of {stage.time_budget} s reached")
                 break
             started = time.perf_counter()
@@ -634,7 +433,7 @@ def fit(config, stage, train_loader, val_dataset=None, log=print):
             except KeyboardInterrupt:  # Ctrl-C or a notebook interrupt, in training, validation or
                 # saving: keep the work done so far (the epoch's history row may be missing)
                 if distributed.is_main():
-                    save_checkpoint(checkpoint_state(training, config, stage), last)
+                    checkpoints.save_checkpoint(checkpoints.checkpoint_state(training, config, stage), last)
                 log(f"{stage.name}: interrupted at iteration {training.iteration}; saved {last}. "
                     f"Run again to resume.")
                 raise
@@ -670,20 +469,6 @@ def _initial_weights(config, init_from):
     return path, state
 
 
-def _check_same_networks(checkpoint, config, path, keys):
-    """Raise ``ValueError`` when ``path`` was trained with other ``config.generator`` (or
-    ``discriminator``) arguments than this run's: e.g. a ``runs/sample`` folder of an older
-    version of the sample preset. Checkpoints without a config pass (their weights are still
-    checked key by key when loaded)."""
-    saved = checkpoint.get("config") or {}
-    for key in keys:
-        if key in saved and full_kwargs(key, saved[key]) != full_kwargs(key, config[key]):
-            raise ValueError(
-                f"{path} was trained with {key}={dict(saved[key])}, but this run's config has "
-                f"{key}={dict(config[key])}. Use another out_dir for the new networks (or move "
-                f"{Path(path).parent} away), or set config.{key} back to the checkpoint's.")
-
-
 def _end_epoch(training, config, stage, means, started, val_dataset, device):
     """An epoch's validation, history row and checkpoints (``_last``, and ``_best`` when the
     validation PSNR improves). Returns the history row."""
@@ -701,10 +486,10 @@ def _end_epoch(training, config, stage, means, started, val_dataset, device):
                           with_niqe=gan)
         record.update({f"val_{k}": scores[k] for k in ("psnr", "ssim", "niqe") if k in scores})
     training.history.append(record)
-    _append_csv(out_dir / f"{stage.name}_history.csv", record)
-    writer = training.get("writer")
+    training_log.append_csv(out_dir / f"{stage.name}_history.csv", record)
+    writer = training.writer
     if writer is not None:
-        _add_scalars(writer, "epoch", record)
+        training_log.add_scalars(writer, "epoch", record)
         if val_dataset is not None:  # one validation output per epoch, to watch it change
             generator, item = inference_generator(training), val_dataset[0]
             was_training = generator.training
@@ -718,12 +503,12 @@ def _end_epoch(training, config, stage, means, started, val_dataset, device):
     improved = not gan and record.get("val_psnr", -math.inf) > training.best_psnr
     if improved:
         training.best_psnr = record["val_psnr"]
-    checkpoint = checkpoint_state(training, config, stage)
-    save_checkpoint(checkpoint, out_dir / f"{stage.name}_last.pth")
+    checkpoint = checkpoints.checkpoint_state(training, config, stage)
+    checkpoints.save_checkpoint(checkpoint, out_dir / f"{stage.name}_last.pth")
     if improved:
-        save_checkpoint(checkpoint, out_dir / f"{stage.name}_best.pth")
+        checkpoints.save_checkpoint(checkpoint, out_dir / f"{stage.name}_best.pth")
     if training.generator_ema is not None:  # the weights to use, alone: a small file to share
-        save_checkpoint({"stage": stage.name, "config": checkpoint["config"],
+        checkpoints.save_checkpoint({"stage": stage.name, "config": checkpoint["config"],
                          "iteration": training.iteration,
                          "generator": training.generator_ema.module.state_dict()},
                         out_dir / f"{stage.name}_ema.pth")

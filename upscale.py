@@ -32,7 +32,8 @@ from PIL import Image
 import inference
 import precision
 from create_data_lists import IMAGE_EXTENSIONS
-from utils import ImageReadError, image_mode, progress_bar, read_image, signed_to_uint8, uint8_to_unit
+from utils import (ImageReadError, image_mode, progress_bar, read_image, signed_to_uint8,
+                   uint8_to_unit)
 
 STAGE_FILES = ("_ema.pth", "_best.pth", "_last.pth")  # the generator to use, first found
 NOT_RGB8 = {"I;16": "a 16-bit image", "I;16B": "a 16-bit image", "I;16L": "a 16-bit image",

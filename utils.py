@@ -12,7 +12,6 @@ The metrics built on them (``psnr_ssim``, ``niqe``, ...) are in ``metrics.py``.
 import os
 import random
 import warnings
-from pathlib import Path
 
 import numpy as np
 import torch
@@ -293,49 +292,3 @@ def to_plain(obj):
     if isinstance(obj, np.generic):
         return obj.item()
     return str(obj)
-
-
-def save_checkpoint(checkpoint, path):
-    """Write a checkpoint atomically: to a temporary file beside ``path``, then rename.
-
-    A process killed mid-write leaves the previous checkpoint intact, never a truncated one.
-
-    Args:
-        checkpoint (dict): state_dicts, tensors and plain Python values only (loadable with
-            ``weights_only=True``).
-        path (str or Path): destination.
-    """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
-    try:
-        with open(tmp, "wb") as f:
-            torch.save(checkpoint, f)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
-
-
-def load_checkpoint(path):
-    """Load a checkpoint to the CPU with ``weights_only=True`` (no code from the file is run).
-
-    Always to the CPU, whatever device it was written on or will train on: RNG states must be
-    CPU ByteTensors, and ``load_state_dict`` copies weights and optimizer state to the device of
-    the network or optimizer that takes them.
-
-    Raises:
-        FileNotFoundError: if ``path`` does not exist.
-        ValueError: if the file is not a checkpoint this project can load safely (corrupt,
-            truncated, or a pickle that carries code), naming the file.
-    """
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"{path}: checkpoint not found")
-    try:
-        return torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as err:  # UnpicklingError for unsafe pickles, RuntimeError for corrupt zips
-        raise ValueError(f"{path}: cannot be loaded as a safe checkpoint "
-                         f"({type(err).__name__}: {str(err).splitlines()[0]})") from None

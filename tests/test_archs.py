@@ -7,7 +7,7 @@ import torch
 import inference
 from archs import (GENERATORS, SRCNN, RRDBNet, SRResNet, VGGStyleDiscriminator, build_generator,
                    full_kwargs)
-from utils import save_checkpoint
+from checkpoints import save_checkpoint
 
 # small networks of every family (tests stay fast)
 SMALL = {

@@ -19,7 +19,9 @@ from imresize import imresize, imresize_torch
 from inference import load_generator, super_resolve
 from models import RRDBNet, SRResNet
 from test_solver import fixed_batches, stage, tiny_config
-from utils import batch_to_signed, batch_to_unit, load_checkpoint
+from checkpoints import load_checkpoint
+from training_log import Meter
+from utils import batch_to_signed, batch_to_unit
 
 GPU = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
 DEVICES = ["cpu", pytest.param("cuda", marks=[pytest.mark.cuda, GPU])]
@@ -80,7 +82,7 @@ def test_training_steps_never_wait_for_the_gpu(tmp_path, amp, mode):
         for _ in range(3):
             losses = step(training, *data[0])
             training.generator_ema.update(training.generator)
-            meter = solver._Meter(torch.device("cuda"))
+            meter = Meter(torch.device("cuda"))
             meter.add(losses, 4)
     finally:
         torch.cuda.set_sync_debug_mode("default")

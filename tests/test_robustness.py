@@ -16,7 +16,7 @@ import inference
 from conftest import ROOT
 from datasets import SRTrainDataset
 from models import SRResNet
-from utils import load_checkpoint
+from checkpoints import load_checkpoint
 
 
 

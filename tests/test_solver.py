@@ -11,7 +11,8 @@ from torch.utils.data import DataLoader, TensorDataset
 import inference
 import solver
 from models import SRResNet
-from utils import load_checkpoint, save_checkpoint
+from checkpoints import checkpoint_state, load_checkpoint, restore, save_checkpoint
+from weight_average import WeightAverage
 
 
 def tiny_config(tmp_path, **overrides):
@@ -78,12 +79,12 @@ def test_checkpoint_round_trip_with_weights_only(tmp_path):
     training = solver.build_training(config, st, torch.device("cpu"))
     solver.train_epoch(training, DataLoader(fixed_batches(), batch_size=4), config, st)
     path = tmp_path / "ck" / "ck.pth"
-    save_checkpoint(solver.checkpoint_state(training, config, st), path)
+    save_checkpoint(checkpoint_state(training, config, st), path)
     assert [p.name for p in path.parent.iterdir()] == ["ck.pth"]  # no temporary file left
     checkpoint = torch.load(path, weights_only=True)
     assert checkpoint["iteration"] == 1 and checkpoint["config"]["generator"]["channels"] == 8
     other = solver.build_training(config, st, torch.device("cpu"))
-    solver.restore(other, load_checkpoint(path))
+    restore(other, load_checkpoint(path))
     for a, b in zip(training.generator.state_dict().values(), other.generator.state_dict().values()):
         torch.testing.assert_close(a, b)
     assert other.optimizer_d.state_dict()["state"].keys() == training.optimizer_d.state_dict()["state"].keys()
@@ -139,7 +140,7 @@ def test_compiled_training_steps_match_eager_and_keep_plain_checkpoints(tmp_path
         training = solver.build_training(config, st, torch.device("cpu"))
         means = solver.train_epoch(training, DataLoader(fixed_batches(n_batches=2, batch=2),
                                                         batch_size=2), config, st)
-        return training, means, solver.checkpoint_state(training, config, st)
+        return training, means, checkpoint_state(training, config, st)
 
     eager, compiled = two_steps(False), two_steps(True)
     assert hasattr(compiled[0].step_nets.generator, "_orig_mod")  # a torch.compile wrapper
@@ -205,7 +206,7 @@ def test_mismatched_checkpoint_lists_keys_and_shapes(tmp_path):
     config = tiny_config(tmp_path)
     training = solver.build_training(config, stage(), torch.device("cpu"))
     path = tmp_path / "ck.pth"
-    save_checkpoint(solver.checkpoint_state(training, config, stage()), path)
+    save_checkpoint(checkpoint_state(training, config, stage()), path)
     with pytest.raises(ValueError, match=r"head\.0\.weight: checkpoint \(8, 3, 9, 9\) vs model \(16, 3, 9, 9\)"):
         inference.load_generator(path, n_blocks=2, channels=16)
     assert isinstance(inference.load_generator(path), SRResNet)
@@ -476,8 +477,8 @@ def test_cuda_rng_state_is_the_current_gpus_alone(tmp_path, monkeypatch):
     monkeypatch.setattr(torch.cuda, "get_rng_state_all", lambda: [state.clone(), state.clone()])
     monkeypatch.setattr(torch.cuda, "set_rng_state", lambda s, device="cuda": restored.append(s))
     monkeypatch.setattr(torch.cuda, "set_rng_state_all", fewer_gpus)
-    save_checkpoint(solver.checkpoint_state(training, config, st), tmp_path / "ck.pth")
-    solver.restore(training, load_checkpoint(tmp_path / "ck.pth"))
+    save_checkpoint(checkpoint_state(training, config, st), tmp_path / "ck.pth")
+    restore(training, load_checkpoint(tmp_path / "ck.pth"))
     assert len(restored) == 1 and torch.equal(restored[0], state) and restored[0].device.type == "cpu"
 
 
@@ -525,7 +526,7 @@ def test_generator_backward_runs_outside_autocast(tmp_path, monkeypatch):
 def test_weight_average_follows_polyak_and_saves_as_averaged_model(tmp_path):
     torch.manual_seed(0)
     net = SRResNet(n_blocks=1, channels=4)
-    average = solver.WeightAverage(net, decay=0.75)
+    average = WeightAverage(net, decay=0.75)
     start = {k: v.clone() for k, v in net.state_dict().items()}
     with torch.no_grad():
         for p in net.parameters():

@@ -9,8 +9,8 @@ import config
 from config import training_config
 import create_data_lists as cdl
 import inference
-import solver
 import train
+import training_log
 
 
 class Recorder:
@@ -70,7 +70,7 @@ def test_tensorboard_gets_losses_d_outputs_scores_and_images(tmp_path, sample_da
             return None
         return writers.setdefault(stage.name, Recorder())
 
-    monkeypatch.setattr(solver, "tensorboard_writer", fake_writer)
+    monkeypatch.setattr(training_log, "tensorboard_writer", fake_writer)
     config = training_config("sample", overrides(tmp_path, sample_data, tensorboard=True))
     train.run(config, log=lambda *a: None)
     assert set(writers) == {"srresnet", "srgan", "srcnn"}  # the baseline inherits the flag
@@ -84,8 +84,8 @@ def test_tensorboard_gets_losses_d_outputs_scores_and_images(tmp_path, sample_da
 def test_tensorboard_missing_is_a_clear_message(monkeypatch):
     monkeypatch.setitem(sys.modules, "torch.utils.tensorboard", None)  # as if not installed
     with pytest.raises(ImportError, match="pip install tensorboard"):
-        solver.tensorboard_writer(EasyDict(tensorboard=True, out_dir="unused"), EasyDict(name="s"))
-    assert solver.tensorboard_writer(EasyDict(tensorboard=False), EasyDict(name="s")) is None
+        training_log.tensorboard_writer(EasyDict(tensorboard=True, out_dir="unused"), EasyDict(name="s"))
+    assert training_log.tensorboard_writer(EasyDict(tensorboard=False), EasyDict(name="s")) is None
 
 
 def test_bad_overrides_name_the_problem(tmp_path):
