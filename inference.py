@@ -150,10 +150,12 @@ def super_resolve(generator, lr_imgs, tile=None, margin=None, dtype=None):
     """Super-resolve LR images, whole or in overlapping tiles.
 
     With ``tile``, the LR image is cut into ``tile`` x ``tile`` blocks, each run with ``margin``
-    extra LR pixels of context on every side; only the block's own output is kept. With the
-    default margin, the generator's ``receptive_radius`` (40 LR pixels for the default SRResNet,
-    349 for ESRGAN's RRDBNet), the result equals the whole-image output up to float rounding,
-    while memory is bounded by one (tile + 2 margin)^2 input. Tiles whose context covers the
+    extra LR pixels of context on every side; only the block's own output is kept, and memory is
+    bounded by one (tile + 2 margin)^2 input. The default margin is the generator's
+    ``tile_margin``: its measured effective radius (99.99 % of the values within one uint8 level
+    of the whole image's) where it was measured, else its ``receptive_radius``; with
+    ``margin="exact"`` (the receptive radius: 40 LR pixels for the default SRResNet, 349 for
+    ESRGAN's RRDBNet) tiles equal the whole-image output up to float rounding. Tiles whose context covers the
     whole image run it whole. A whole-image pass that runs out of memory falls back to tiles
     (as large as the free GPU memory allows, else ``OOM_TILE``) with a warning. Inputs whose
     sides are not multiples of ``generator.input_multiple`` are padded by reflection, and the
@@ -163,8 +165,8 @@ def super_resolve(generator, lr_imgs, tile=None, margin=None, dtype=None):
         generator (nn.Module): a generator of ``archs.GENERATORS``, in eval mode.
         lr_imgs (Tensor): (N, 3, h, w) in [0, 1], on the generator's device.
         tile (int): LR tile side, or None for the whole image at once.
-        margin (int): LR context pixels around each tile; default ``generator.receptive_radius``
-            (exact). A smaller one bounds memory for deep networks at the cost of exactness.
+        margin (int or str): LR context pixels around each tile; default
+            ``generator.tile_margin``; ``"exact"``: ``generator.receptive_radius``.
         dtype: autocast dtype (``torch.bfloat16``, ``torch.float16``), or None for fp32.
 
     Returns:
@@ -177,8 +179,8 @@ def super_resolve(generator, lr_imgs, tile=None, margin=None, dtype=None):
         padded = torch.nn.functional.pad(lr_imgs, (0, pad_w, 0, pad_h), mode="reflect")
         s = generator.scale
         return super_resolve(generator, padded, tile, margin, dtype)[..., :h * s, :w * s]
-    if margin is None:
-        margin = generator.receptive_radius
+    if margin is None or margin == "exact":
+        margin = generator.tile_margin if margin is None else generator.receptive_radius
     margin = -(-margin // multiple) * multiple  # tiles start on the network's input grid
 
     def run(x):
@@ -255,77 +257,57 @@ def validate(generator, dataset, device, crop_border=None, max_images=None, tile
         dict: ``psnr``, ``ssim`` (and ``niqe``: NaN if no image could be scored, ``lpips``)
         means, ``images`` count and ``per_image`` list of ``{"name", "psnr", "ssim", ...}``.
     """
+    def output(item):
+        lr_imgs = item["lr"].unsqueeze(0).to(device)  # (1, 3, h, w) in [0, 1]
+        return signed_to_uint8(super_resolve(generator, lr_imgs, tile)[0])  # (H, W, 3) uint8
+
     was_training = generator.training
     generator.eval()
-    crop_border = generator.scale if crop_border is None else crop_border
-    per_image = []
     try:
-        for index in range(len(dataset) if max_images is None else min(max_images, len(dataset))):
-            item = dataset[index]
-            lr_imgs = item["lr"].unsqueeze(0).to(device)  # (1, 3, h, w) in [0, 1]
-            sr = signed_to_uint8(super_resolve(generator, lr_imgs, tile)[0])  # (H, W, 3) uint8
-            per_image.append({"name": item["name"],
-                              **_scores(sr, item["hr"], crop_border, with_niqe, lpips_model)})
+        return _score(dataset, output, generator.scale if crop_border is None else crop_border,
+                      with_niqe, lpips_model, max_images)
     finally:
         generator.train(was_training)
-    return _summary(per_image)
-
-
-def _scores(sr, hr, crop_border, with_niqe, lpips_model=None):
-    """The per-image scores of :func:`validate`, :func:`validate_bicubic` and :func:`validate_hr`."""
-    psnr, ssim = psnr_ssim(sr, hr, crop_border)
-    scores = {"psnr": psnr, "ssim": ssim}
-    if lpips_model is not None:
-        scores["lpips"] = lpips_distance(lpips_model, sr, hr, crop_border)
-    if with_niqe:
-        try:
-            scores["niqe"] = niqe(sr, crop_border)
-        except ValueError:  # too small for NIQE's 96x96 blocks, or flat
-            scores["niqe"] = None
-    return scores
-
-
-def _summary(per_image):
-    """Means over the images of each score (None values left out), with the per-image list."""
-    summary = {"images": len(per_image), "per_image": per_image}
-    for key in ("psnr", "ssim", "niqe", "lpips"):
-        values = [r[key] for r in per_image if r.get(key) is not None]
-        if key in per_image[0]:
-            summary[key] = sum(values) / len(values) if values else math.nan
-    return summary
 
 
 def validate_bicubic(dataset, crop_border=None, with_niqe=False, lpips_model=None):
-    """PSNR/SSIM (and NIQE) of MATLAB-bicubic upsampling (``imresize``) of the LR test images:
-    the baseline.
-
-    Returns:
-        dict: as :func:`validate`.
-    """
+    """:func:`validate`'s scores of MATLAB-bicubic upsampling (``imresize``) of the LR test
+    images: the baseline."""
     from imresize import imresize
 
-    crop_border = dataset.scale if crop_border is None else crop_border
-    per_image = []
-    for index in range(len(dataset)):
-        item = dataset[index]
-        sr = imresize(item["lr_uint8"], dataset.scale)  # uint8 (H, W, 3)
-        per_image.append({"name": item["name"],
-                          **_scores(sr, item["hr"], crop_border, with_niqe, lpips_model)})
-    return _summary(per_image)
+    return _score(dataset, lambda item: imresize(item["lr_uint8"], dataset.scale),  # uint8 (H, W, 3)
+                  dataset.scale if crop_border is None else crop_border, with_niqe, lpips_model)
 
 
 def validate_hr(dataset, crop_border=None, with_niqe=True, lpips_model=None):
-    """The ground truth scored as a method: the reference row of the test tables (PSNR inf,
-    SSIM 1, LPIPS 0; its NIQE is the naturalness that the outputs aim at).
+    """:func:`validate`'s scores of the ground truth itself: the reference row of the test
+    tables (PSNR inf, SSIM 1, LPIPS 0; its NIQE is the naturalness the outputs aim at)."""
+    return _score(dataset, lambda item: item["hr"], dataset.scale if crop_border is None else crop_border,
+                  with_niqe, lpips_model)
 
-    Returns:
-        dict: as :func:`validate`.
-    """
-    crop_border = dataset.scale if crop_border is None else crop_border
-    per_image = [{"name": dataset[i]["name"],
-                  **_scores(dataset[i]["hr"], dataset[i]["hr"], crop_border, with_niqe, lpips_model)}
-                 for i in range(len(dataset))]
-    return _summary(per_image)
+
+def _score(dataset, output, crop_border, with_niqe, lpips_model, max_images=None):
+    """Each image's output (``output(item)``: uint8) scored against its HR, and the means."""
+    per_image = []
+    for index in range(len(dataset) if max_images is None else min(max_images, len(dataset))):
+        item = dataset[index]  # decoded once
+        sr, hr = output(item), item["hr"]
+        psnr, ssim = psnr_ssim(sr, hr, crop_border)
+        scores = {"name": item["name"], "psnr": psnr, "ssim": ssim}
+        if lpips_model is not None:
+            scores["lpips"] = lpips_distance(lpips_model, sr, hr, crop_border)
+        if with_niqe:
+            try:
+                scores["niqe"] = niqe(sr, crop_border)
+            except ValueError:  # too small for NIQE's 96x96 blocks, or flat
+                scores["niqe"] = None
+        per_image.append(scores)
+    summary = {"images": len(per_image), "per_image": per_image}
+    for key in ("psnr", "ssim", "niqe", "lpips"):
+        values = [r[key] for r in per_image if r.get(key) is not None]
+        if per_image and key in per_image[0]:
+            summary[key] = sum(values) / len(values) if values else math.nan
+    return summary
 
 
 # ----------------------------------------------------------------------------------------------

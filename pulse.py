@@ -37,6 +37,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from imresize import imresize_torch
+from utils import signed_to_unit
 
 # The authors' files (PULSE.py downloads them from Google Drive into its cache_dir).
 WEIGHT_FILES = {
@@ -419,7 +420,7 @@ def search(synthesis, fit, lr_imgs, config=SearchConfig(), log=print):
         for _ in range(config.steps):
             optimizer.opt.zero_grad()
             styles = F.leaky_relu(latent * fit["std"] + fit["mean"], 0.2)  # into W space
-            hr = (synthesis(styles, noises) + 1) / 2  # (N, 3, H, W), about [0, 1]
+            hr = signed_to_unit(synthesis(styles, noises))  # (N, 3, H, W), about [0, 1]
             l2 = (downscale(hr, factor) - lr_imgs).pow(2).mean((1, 2, 3))  # per image
             loss = config.l2_weight * l2.clamp(min=config.eps).sum() + \
                 config.geocross_weight * geocross(styles)

@@ -29,7 +29,7 @@ import training_log
 from archs import TruncatedVGG19, build_discriminator, build_generator, full_kwargs, load_weights
 from inference import read_generator, resolve_device, super_resolve, validate
 from losses import GeneratorLoss, discriminator_loss, discriminator_outputs, needs_real_logits
-from utils import batch_to_signed, batch_to_unit, progress_bar
+from utils import batch_to_signed, batch_to_unit, progress_bar, signed_to_unit
 from weight_average import WeightAverage
 
 
@@ -496,7 +496,7 @@ def _end_epoch(training, config, stage, means, started, val_dataset, device):
             sr = super_resolve(generator.eval(), item["lr"].unsqueeze(0).to(device),
                                config.get("tile"))  # (1, 3, H, W) in [-1, 1]
             generator.train(was_training)
-            writer.add_image(f"val/{item['name']}", (sr[0].float().cpu() + 1) / 2, training.iteration)
+            writer.add_image(f"val/{item['name']}", signed_to_unit(sr[0].float().cpu()), training.iteration)
         writer.flush()
     # Pretraining keeps its best epoch by PSNR. The GAN stage does not: PSNR would pick its
     # least adversarial epoch; it keeps its last weights (their moving average with ema_decay).

@@ -19,7 +19,14 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from utils import check_scale
+from utils import check_scale, unit_to_signed
+
+
+# Tile margins measured on photographs with the Real-ESRGAN release weights (report/README.md,
+# section 9): the smallest margin at which 99.99 % of the output values stay within one uint8
+# level of the whole image's, by (n_blocks, channels, growth, scale). Other sizes tile with
+# their exact receptive radius.
+TILE_MARGINS = {(6, 64, 32, 4): 48, (23, 64, 32, 4): 96}
 
 
 class ResidualDenseBlock(nn.Module):
@@ -105,6 +112,8 @@ class RRDBNet(nn.Module):
         u = self.unshuffle
         ups = sum(u / 2 ** i for i in range(1, self.n_up + 1))
         self.receptive_radius = math.ceil((2 + 15 * n_blocks) * u + (u - 1) + ups + 2 / scale)
+        measured = TILE_MARGINS.get((n_blocks, channels, growth, scale))
+        self.tile_margin = min(self.receptive_radius, measured or self.receptive_radius)
 
     def forward(self, lr_imgs):
         if self.unshuffle > 1:
@@ -115,4 +124,4 @@ class RRDBNet(nn.Module):
             features = F.interpolate(features, scale_factor=2, mode="nearest")
             features = F.leaky_relu(getattr(self, f"conv_up{i}")(features), 0.2)
         out = self.conv_last(F.leaky_relu(self.conv_hr(features), 0.2))  # (N, 3, H, W), ~[0, 1]
-        return 2 * out - 1  # ~[-1, 1], the project's HR range
+        return unit_to_signed(out)  # ~[-1, 1], the project's HR range

@@ -41,6 +41,7 @@ class SRCNN(nn.Module):
         self.convs = nn.ModuleList([nn.Conv2d(widths[k], widths[k + 1], kernels[k],
                                               padding=kernels[k] // 2) for k in range(3)])
         self.receptive_radius = math.ceil(2 + sum(k // 2 for k in kernels) / scale)
+        self.tile_margin = self.receptive_radius  # 4 LR pixels: nothing to save
 
     def forward(self, lr_imgs):
         x = imresize_torch(lr_imgs, self.scale)  # (N, 3, H, W), MATLAB bicubic, ~[0, 1]

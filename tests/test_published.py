@@ -17,7 +17,7 @@ import upscale
 from archs import RRDBNet
 from conftest import ROOT
 from test_solver import fixed_batches, stage, tiny_config
-from utils import uint8_to_unit
+from utils import signed_to_uint8, uint8_to_unit
 
 RELEASES = {"RealESRGAN_x4plus": dict(n_blocks=23, params=16_697_987),
             "RealESRGAN_x4plus_anime_6B": dict(n_blocks=6, params=4_467_779)}
@@ -219,3 +219,26 @@ def test_precision_auto_takes_bf16_where_it_is_native(monkeypatch, name, native,
     assert upscale.autocast_dtype(name, torch.device("cpu")) == expected
     with pytest.raises(ValueError, match="fp16 needs a CUDA device"):
         upscale.autocast_dtype("fp16", torch.device("cpu"))
+
+
+def test_tiles_take_the_measured_margin_where_it_was_measured():
+    with torch.device("meta"):
+        assert RRDBNet(n_blocks=6).tile_margin == 48 and RRDBNet(n_blocks=6).receptive_radius == 94
+        x2 = RRDBNet(n_blocks=6, scale=2)
+    assert x2.tile_margin == x2.receptive_radius  # not measured: exact
+    tiny = RRDBNet(**TINY)
+    assert tiny.tile_margin == tiny.receptive_radius
+    torch.manual_seed(0)
+    lr = torch.rand(1, 3, 20, 20)
+    torch.testing.assert_close(inference.super_resolve(tiny.eval(), lr, tile=6, margin="exact"),
+                               inference.super_resolve(tiny, lr), rtol=0, atol=1e-5)
+
+
+def test_the_measured_margin_keeps_tiles_within_a_level_on_a_photograph(shared_weights, shared_data):
+    """The 6-block release generator on Set14's largest LR image, tiles of 48 with its margin."""
+    generator = inference.load_generator(shared_weights / "RealESRGAN_x4plus_anime_6B.pth")
+    lr = uint8_to_unit(np.asarray(Image.open(shared_data / "Set14" / "LR_bicubic" / "X4" / "barbara.png")
+                                  .convert("RGB"))).unsqueeze(0)
+    whole = signed_to_uint8(inference.super_resolve(generator, lr)[0]).astype(int)
+    tiled = signed_to_uint8(inference.super_resolve(generator, lr, tile=48)[0]).astype(int)  # margin 48
+    assert np.mean(np.abs(tiled - whole) <= 1) >= 0.9999

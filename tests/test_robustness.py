@@ -125,7 +125,8 @@ def test_out_of_memory_falls_back_to_tiles(monkeypatch):
     whole = inference.super_resolve(generator, lr_imgs)
 
     class Limited(torch.nn.Module):
-        scale, receptive_radius, input_multiple = 4, generator.receptive_radius, 1
+        scale, input_multiple = 4, 1
+        receptive_radius = tile_margin = generator.receptive_radius
 
         def forward(self, x):
             if x.shape[-1] * x.shape[-2] > 120 * 120:  # a 32 px tile + its context fits
