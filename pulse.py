@@ -36,6 +36,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+from archs.common import Blur121
 from imresize import imresize_torch
 from utils import signed_to_unit
 
@@ -64,18 +65,6 @@ class EqualizedLinear(nn.Module):
         return F.linear(x, self.weight * self.w_mul, self.bias * self.b_mul)
 
 
-class Blur(nn.Module):
-    """The [1, 2, 1] x [1, 2, 1] / 16 low-pass filter after each upsampling conv."""
-
-    def __init__(self):
-        super().__init__()
-        kernel = torch.tensor([1.0, 2.0, 1.0])
-        self.register_buffer("kernel", (kernel[:, None] * kernel[None, :] / 16)[None, None])
-
-    def forward(self, x):
-        return F.conv2d(x, self.kernel.expand(x.shape[1], -1, -1, -1), padding=1, groups=x.shape[1])
-
-
 class EqualizedConv2d(nn.Module):
     """Conv with an equalised learning rate; with ``upscale``, x2 upsampling first and the blur
     after. At outputs of 128 px and more StyleGAN fuses the upsampling into a transposed conv
@@ -89,7 +78,7 @@ class EqualizedConv2d(nn.Module):
         self.bias = nn.Parameter(torch.zeros(out_channels))
         self.w_mul = gain * (in_channels * kernel_size ** 2) ** -0.5
         self.upscale = upscale
-        self.intermediate = Blur() if upscale else None
+        self.intermediate = Blur121() if upscale else None  # StyleGAN's: zero borders
 
     def forward(self, x):
         weight = self.weight * self.w_mul

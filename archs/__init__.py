@@ -19,8 +19,8 @@ of ``GENERATORS``; ``config.generator`` names it with ``arch`` and holds its key
 """
 import inspect
 
-from archs.common import load_weights
-from archs.discriminators import (DISCRIMINATORS, BlurDownsample, Discriminator,
+from archs.common import Blur121, load_weights
+from archs.discriminators import (DISCRIMINATORS, Discriminator,
                                   PatchDiscriminator, UNetDiscriminator, VGGStyleDiscriminator,
                                   build_discriminator)
 from archs.rrdbnet import RRDB, ResidualDenseBlock, RRDBNet
@@ -57,5 +57,5 @@ def full_kwargs(kind, kwargs):
 __all__ = ["GENERATORS", "DISCRIMINATORS", "build_generator", "build_discriminator", "full_kwargs",
            "load_weights", "SRResNet", "ResidualBlock", "SubPixelBlock", "ResizeConvBlock", "icnr_",
            "UPSAMPLERS", "RRDBNet", "RRDB", "ResidualDenseBlock", "SRCNN", "Discriminator",
-           "PatchDiscriminator", "UNetDiscriminator", "VGGStyleDiscriminator", "BlurDownsample",
+           "PatchDiscriminator", "UNetDiscriminator", "VGGStyleDiscriminator", "Blur121",
            "TruncatedVGG19", "fetch_vgg19_weights", "load_vgg19_state_dict", "VGG19_URL"]

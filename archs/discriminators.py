@@ -6,10 +6,11 @@ logits (the sigmoid lives in the loss). Options whose defaults are the papers' n
 ``spectral_norm`` (Miyato et al. 2018), ``batch_norm`` and ``antialias`` (blurred stride-2
 downsampling, Zhang 2019, so that D cannot key on a pattern locked to the output grid).
 """
-import torch
 import torch.nn as nn
 import torch.nn.functional as F
 from torch.nn.utils.parametrizations import spectral_norm as _spectral_norm
+
+from archs.common import Blur121
 
 
 def _sn(layer, enabled):
@@ -17,30 +18,14 @@ def _sn(layer, enabled):
     return _spectral_norm(layer) if enabled else layer
 
 
-class BlurDownsample(nn.Module):
-    """Anti-aliased x2 downsampling (Zhang, ICML 2019): a fixed [1, 2, 1] x [1, 2, 1] / 16 blur
-    per channel, then every second pixel. A conv with stride 2 aliases: it sees a pattern with
-    a 2- or 4-pixel period at one phase only, so a discriminator can key on (and a generator
-    learn) texture locked to the output grid; blurring first removes that frequency."""
-
-    def __init__(self, channels):
-        super().__init__()
-        kernel = torch.tensor([1.0, 2.0, 1.0])
-        kernel = (kernel[:, None] * kernel[None, :]) / 16.0
-        self.register_buffer("kernel", kernel.expand(channels, 1, 3, 3).clone())
-
-    def forward(self, x):
-        x = F.pad(x, (1, 1, 1, 1), mode="reflect")
-        return F.conv2d(x, self.kernel.to(x.dtype), stride=2, groups=x.shape[1])
-
-
 def _down_conv(in_channels, out_channels, stride, antialias, spectral_norm, kernel_size=3):
-    """A conv with the given stride; with ``antialias``, stride 1 then :class:`BlurDownsample`."""
+    """A conv with the given stride; with ``antialias``, stride 1 then the blurred x2
+    downsampling of :class:`archs.common.Blur121`."""
     pad = (kernel_size - 1) // 2
     if stride == 1 or not antialias:
         return [_sn(nn.Conv2d(in_channels, out_channels, kernel_size, stride, pad), spectral_norm)]
     return [_sn(nn.Conv2d(in_channels, out_channels, kernel_size, 1, pad), spectral_norm),
-            BlurDownsample(out_channels)]
+            Blur121(padding="reflect", stride=2)]
 
 
 class Discriminator(nn.Module):
@@ -62,7 +47,7 @@ class Discriminator(nn.Module):
         spectral_norm (bool): spectral normalisation of every conv and dense layer (False):
             D becomes 1-Lipschitz per layer, so it cannot win the game by sharpening its
             decision boundary without limit.
-        antialias (bool): blurred downsampling (:class:`BlurDownsample`) in place of the
+        antialias (bool): blurred downsampling (``archs.common.Blur121``, stride 2) in place of the
             stride-2 convs (False).
 
     Shapes: (N, 3, H, W) in [-1, 1] -> (N,) logits. Receptive field: the whole patch.

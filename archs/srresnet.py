@@ -17,8 +17,8 @@ import math
 
 import torch
 import torch.nn as nn
-import torch.nn.functional as F
 
+from archs.common import Blur121
 from utils import check_scale
 
 
@@ -97,26 +97,12 @@ class ResizeConvBlock(nn.Module):
         self.body = nn.Sequential(
             nn.Upsample(scale_factor=upscale, mode=mode),
             nn.Conv2d(channels, channels, kernel_size, padding=kernel_size // 2),
-            *([Blur121(channels)] if blur else []),
+            *([Blur121(padding="replicate")] if blur else []),
             _prelu(channels, prelu_per_channel),
         )
 
     def forward(self, x):
         return self.body(x)
-
-
-class Blur121(nn.Module):
-    """Depthwise [1, 2, 1] x [1, 2, 1] / 16 low-pass filter, replicated borders: zero response
-    at the Nyquist frequency (a checkerboard of period 2 becomes flat)."""
-
-    def __init__(self, channels):
-        super().__init__()
-        kernel = torch.tensor([1.0, 2.0, 1.0])
-        self.register_buffer("kernel", (kernel[:, None] * kernel[None, :] / 16).expand(channels, 1, 3, 3).clone())
-
-    def forward(self, x):
-        return F.conv2d(F.pad(x, (1, 1, 1, 1), mode="replicate"), self.kernel.to(x.dtype),
-                        groups=x.shape[1])
 
 
 def icnr_(weight, upscale=2, init=nn.init.kaiming_normal_):
