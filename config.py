@@ -164,8 +164,8 @@ PRESETS = {
     # a small ESRGAN (6 RRDBs of 32 channels) for a few CPU minutes. Offline there is no
     # ImageNet VGG: the GAN stage's content term is ESRGAN's L1 pixel loss (weight 1), with
     # the relativistic adversarial loss at ESRGAN's 5e-3. The GAN stage is scored and saved as
-    # the moving average of G (decay 0.99, as the sample preset's SRGAN): without it the last
-    # epochs' validation swung between 27.9 and 31.1 dB (report/README.md, section 7c)
+    # the moving average of G (decay 0.99, as the sample preset's SRGAN; why: report/README.md,
+    # section 7c)
     "sample_esrgan": merge_config(ESRGAN, SAMPLE_DATA, dict(
         generator=dict(n_blocks=6, channels=32, growth=16),
         discriminator=dict(channels=16, input_size=64), hr_patch=64,

@@ -87,8 +87,8 @@ def results_table(results, wide=False):
     if wide:
         methods = list(next(iter(results.values())))
         lines = ["| set (images) | " + " | ".join(methods) + " |", "|---|" + "---|" * len(methods)]
-        lines += [f"| {s} ({results[s][methods[0]]['images']}) | " + " | ".join(row[m] for m in methods) + " |"
-                  for s, row in cells.items()]
+        lines += [f"| {s} ({results[s][methods[0]]['images']}) | "
+                  + " | ".join(row[m] for m in methods) + " |" for s, row in cells.items()]
     else:
         lines = [f"| set | method | {' / '.join(m.upper() for m in measures)} |", "|---|---|---|"]
         lines += [f"| {s} ({results[s][m]['images']}) | {m} | {cell} |"
@@ -111,7 +111,8 @@ def write_results(results, out_dir):
         writer.writerow(["set", "method", *measures, "images"])
         for s, by_method in summary.items():
             for m, r in by_method.items():
-                writer.writerow([s, m, *("" if r[k] is None else f"{r[k]:.5f}" for k in measures), r["images"]])
+                values = ("" if r[k] is None else f"{r[k]:.5f}" for k in measures)
+                writer.writerow([s, m, *values, r["images"]])
     paths[2].write_text(results_table(results) + "\n")
     return paths
 

@@ -120,8 +120,9 @@ def read_generator(path, weights="auto"):
     if found:
         state, what = checkpoint[found[0]], f"{path} ({found[0]})"
     elif any(key in checkpoint for key in ("params", "params_ema")):
-        raise ValueError(f"{path} is a release file with {sorted(k for k in checkpoint if k.startswith('params'))}, "
-                         f"not {' or '.join(keys)} (weights={weights!r})")
+        held = sorted(k for k in checkpoint if k.startswith("params"))
+        raise ValueError(f"{path} is a release file with {held}, not {' or '.join(keys)} "
+                         f"(weights={weights!r})")
     else:
         state, what = checkpoint, str(path)  # a bare state dict
     if not all(key in state for key in RRDBNET_KEYS):

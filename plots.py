@@ -26,7 +26,8 @@ def training_curves(out_dir, pre_name, gan_name, path):
     offset = pre_it[-1]["iteration"] if pre_it else 0
 
     def plot(ax, rows, key, *args, x_offset=0, **kwargs):
-        ax.plot([x_offset + r["iteration"] for r in rows], [r.get(key, math.nan) for r in rows], *args, **kwargs)
+        ax.plot([x_offset + r["iteration"] for r in rows], [r.get(key, math.nan) for r in rows],
+                *args, **kwargs)
 
     fig, axes = plt.subplots(1, 5, figsize=(25, 4))
     plot(axes[0], pre_it, "content_loss")

@@ -191,7 +191,8 @@ def train_epoch(training, loader, config, stage, deadline=None):
     training.generator.train()
     if training.discriminator is not None:
         training.discriminator.train()
-    epoch, window = training_log.Meter(device), training_log.Meter(device)  # the epoch's means; the current log window's
+    # the epoch's means, and the current log window's (summed on the device)
+    epoch, window = training_log.Meter(device), training_log.Meter(device)
     log_path = Path(config.out_dir) / f"{stage.name}_iterations.csv"
     bar = progress_bar(loader, desc=f"{stage.name} epoch {training.epoch + 1}", leave=False,
                        dynamic_ncols=True, disable=not distributed.is_main())
@@ -205,12 +206,14 @@ def train_epoch(training, loader, config, stage, deadline=None):
         return record
 
     for lr_imgs, hr_imgs in bar:
-        if training.iteration >= stage.iterations or (
-                window.count == 0 and training_log.past(deadline)):  # every rank stops at the same step
+        if training.iteration >= stage.iterations or (  # every rank stops at the same step
+                window.count == 0 and training_log.past(deadline)):
             break
         # uint8 patches to the device, then to the networks' ranges there
-        lr_imgs = batch_to_unit(lr_imgs.to(device, non_blocking=True, memory_format=memory_format))  # (N, 3, 24, 24) in [0, 1]
-        hr_imgs = batch_to_signed(hr_imgs.to(device, non_blocking=True, memory_format=memory_format))  # (N, 3, 96, 96) in [-1, 1]
+        lr_imgs = lr_imgs.to(device, non_blocking=True, memory_format=memory_format)
+        hr_imgs = hr_imgs.to(device, non_blocking=True, memory_format=memory_format)
+        lr_imgs = batch_to_unit(lr_imgs)  # (N, 3, 24, 24) in [0, 1]
+        hr_imgs = batch_to_signed(hr_imgs)  # (N, 3, 96, 96) in [-1, 1]
         if stage.mode == "pretrain":
             losses = _pretrain_step(training, lr_imgs, hr_imgs)
         else:

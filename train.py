@@ -66,8 +66,8 @@ def make_lists(config, log=print):
         cdl.build_sample_dataset(Path(config.train_list).parent, config.scale, log=log)
     else:  # shared: T91 + BSD200 to train, Set5 to validate
         lists = Path(config.train_list).parent
-        pairs = [pair for name in ("T91", "BSD200")
-                 for pair in cdl.read_list(cdl.create_list(SHARED_ROOT / name / "HR", None, name, lists, log=log))]
+        pairs = [pair for name in ("T91", "BSD200") for pair in cdl.read_list(
+            cdl.create_list(SHARED_ROOT / name / "HR", None, name, lists, log=log))]
         cdl.write_list(pairs, config.train_list)
         cdl.create_benchmark_lists([SHARED_ROOT / "Set5"], lists, config.scale, log=log)
 
