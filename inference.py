@@ -75,6 +75,10 @@ def load_generator(path, device="cpu", weights="auto", **generator_kwargs):
             ``"ema"`` or ``"trained"`` to choose.
     """
     kwargs, state, what = read_generator(path, weights)
+    if not (generator_kwargs or kwargs):
+        raise ValueError(f"{path}: its config names no generator arch (a checkpoint of this project "
+                         f"before its model families); pass the network's arguments to "
+                         f"load_generator, e.g. arch='srresnet', n_blocks=16")
     generator = build_generator(**(generator_kwargs or kwargs))
     load_weights(generator, state, what=what)
     return generator.to(device).eval()
@@ -85,8 +89,9 @@ RRDBNET_KEYS = ("conv_first.weight", "body.0.rdb1.conv1.weight", "conv_body.weig
 
 
 def read_generator(path, weights="auto"):
-    """What a generator file holds: the network's ``build_generator`` arguments, its state dict
-    (on the CPU) and a description for messages.
+    """What a generator file holds: the network's ``build_generator`` arguments (None for a
+    checkpoint whose config names no ``arch``), its state dict (on the CPU) and a description
+    for messages.
 
     Two kinds of files: this project's checkpoints (``solver.fit``; the config's ``generator``
     and ``scale`` describe the network), and the release files of ESRGAN and Real-ESRGAN
@@ -106,7 +111,8 @@ def read_generator(path, weights="auto"):
         raise ValueError(f"{path} holds a {type(checkpoint).__name__}, not a generator's weights")
     if "generator" in checkpoint:  # this project's
         config = checkpoint.get("config", {})
-        kwargs = dict(config.get("generator", {}), scale=config.get("scale", 4))
+        generator = config.get("generator", {})  # no arch: a checkpoint from before the families
+        kwargs = dict(generator, scale=config.get("scale", 4)) if "arch" in generator else None
         ema = checkpoint.get("generator_ema")
         if weights == "ema" and ema is None:
             raise ValueError(f"{path} holds no moving average of the generator (train the GAN "

@@ -462,7 +462,7 @@ def _initial_weights(config, init_from):
         path = Path(config.out_dir) / f"{init_from}_best.pth"
         path, weights = (path if path.exists() else path.with_name(f"{init_from}_last.pth")), "trained"
     kwargs, state, _ = read_generator(path, weights)
-    saved = dict(kwargs)
+    saved = dict(kwargs or {"scale": None})
     scale = saved.pop("scale")
     if full_kwargs("generator", saved) != full_kwargs("generator", config.generator) or scale != config.scale:
         raise ValueError(

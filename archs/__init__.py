@@ -31,9 +31,9 @@ from archs.vgg import VGG19_URL, TruncatedVGG19, fetch_vgg19_weights, load_vgg19
 GENERATORS = {"srresnet": SRResNet, "rrdbnet": RRDBNet, "srcnn": SRCNN}
 
 
-def build_generator(arch="srresnet", **kwargs):
+def build_generator(arch, **kwargs):
     """A generator of ``GENERATORS`` from ``config.generator`` (its ``arch`` and kwargs, plus
-    ``scale``); a checkpoint without ``arch`` (this project before ESRGAN) is an SRResNet."""
+    ``scale``)."""
     if arch not in GENERATORS:
         raise ValueError(f"generator arch must be one of {sorted(GENERATORS)}, got {arch!r}")
     return GENERATORS[arch](**kwargs)
@@ -43,9 +43,11 @@ def full_kwargs(kind, kwargs):
     """``config.generator`` or ``config.discriminator`` with ``arch`` and the constructor's
     defaults filled in: an argument written out at its default and one left out build the same
     network (used to compare a checkpoint's networks with a config's)."""
-    table, default_arch = (GENERATORS, "srresnet") if kind == "generator" else (DISCRIMINATORS, "srgan")
+    table = GENERATORS if kind == "generator" else DISCRIMINATORS
     kwargs = dict(kwargs)
-    arch = kwargs.pop("arch", default_arch)
+    if "arch" not in kwargs:
+        raise ValueError(f"config.{kind} names no arch: {kwargs}")
+    arch = kwargs.pop("arch")
     network = table.get(arch)
     if network is None:
         return {"arch": arch, **kwargs}

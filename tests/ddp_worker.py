@@ -11,25 +11,27 @@ import sys
 from pathlib import Path
 
 import torch
-from easydict import EasyDict
 
 import distributed
 import solver
+from config import training_config
+from utils import merge_config
 
 torch.set_num_threads(1)
 
 
 def tiny_config(out_dir, batch_norm):
-    return EasyDict(seed=0, device="cpu", scale=4, amp=None, amp_cpu=False, channels_last=False,
-                    betas=(0.9, 0.999), generator=dict(n_blocks=1, channels=8, batch_norm=batch_norm),
-                    discriminator=dict(channels=4, fc_size=16), vgg_weights=None, out_dir=out_dir,
-                    log_every=1, val_max_images=None, tile=None)
+    return training_config("paper", dict(
+        device="cpu", amp=None, amp_cpu=False, channels_last=False, vgg_weights=None,
+        generator=dict(n_blocks=1, channels=8, batch_norm=batch_norm),
+        discriminator=dict(channels=4, fc_size=16), out_dir=out_dir, log_every=1))
 
 
 def stage(mode):
-    return EasyDict(name=mode, mode=mode, iterations=100, lr_g=1e-3, lr_d=1e-3, milestones=[],
-                    gamma=0.1, content_loss="mse", adversarial_weight=1e-3, d_steps=1,
-                    label_smoothing=0.0, max_bad_steps=10)
+    overrides = dict(name=mode, iterations=100, lr_g=1e-3, milestones=[], content_loss="mse")
+    if mode == "gan":
+        overrides.update(lr_d=1e-3, init_from=None)
+    return merge_config(training_config("paper").stages[mode], overrides)
 
 
 def fixed_batch(n=16, seed=0):

@@ -106,9 +106,12 @@ def test_build_generator_names_the_families():
     assert set(GENERATORS) == {"srresnet", "rrdbnet", "srcnn"}
     with pytest.raises(ValueError, match="generator arch must be one of .*got 'edsr'"):
         build_generator("edsr")
-    assert isinstance(build_generator(n_blocks=1, channels=4), SRResNet)  # no arch: SRResNet
-    assert full_kwargs("generator", {"n_blocks": 16}) == full_kwargs("generator", {"arch": "srresnet"})
-    assert full_kwargs("generator", {"arch": "srcnn"}) != full_kwargs("generator", {})
+    assert isinstance(build_generator("srresnet", n_blocks=1, channels=4), SRResNet)
+    assert (full_kwargs("generator", {"arch": "srresnet", "n_blocks": 16})
+            == full_kwargs("generator", {"arch": "srresnet"}))  # a default written out or left out
+    assert full_kwargs("generator", {"arch": "srcnn"}) != full_kwargs("generator", {"arch": "srresnet"})
+    with pytest.raises(ValueError, match="config.generator names no arch"):
+        full_kwargs("generator", {"n_blocks": 16})
 
 
 @pytest.mark.parametrize("name", ["srresnet", "rrdbnet", "srcnn"])
@@ -124,12 +127,14 @@ def test_load_generator_rebuilds_every_family(tmp_path, name):
     torch.testing.assert_close(loaded(lr), net.eval()(lr))
 
 
-def test_checkpoint_of_the_old_format_loads_as_srresnet(tmp_path):
-    """Checkpoints written before the families (no ``arch``) are SRResNets."""
+def test_a_checkpoint_without_arch_is_named_with_how_to_load_it(tmp_path):
     net = SRResNet(n_blocks=1, channels=8)
     save_checkpoint({"config": {"generator": {"n_blocks": 1, "channels": 8}, "scale": 4},
                      "generator": net.state_dict()}, tmp_path / "old.pth")
-    assert isinstance(inference.load_generator(tmp_path / "old.pth"), SRResNet)
+    with pytest.raises(ValueError, match=r"old\.pth: its config names no generator arch.*arch='srresnet'"):
+        inference.load_generator(tmp_path / "old.pth")
+    loaded = inference.load_generator(tmp_path / "old.pth", arch="srresnet", n_blocks=1, channels=8)
+    assert isinstance(loaded, SRResNet)
 
 
 @pytest.mark.parametrize("name", ["srresnet", "rrdbnet"])

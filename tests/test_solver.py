@@ -5,32 +5,33 @@ import pickle
 import numpy as np
 import pytest
 import torch
-from easydict import EasyDict
 from torch.utils.data import DataLoader, TensorDataset
 
 import inference
 import solver
 from models import SRResNet
 from checkpoints import checkpoint_state, load_checkpoint, restore, save_checkpoint
+from config import training_config
+from utils import merge_config
 from weight_average import WeightAverage
 
 
 def tiny_config(tmp_path, **overrides):
-    # amp_cpu=False: fp32 whatever the CPU (bf16 is the subject of its own tests)
-    config = EasyDict(seed=0, device="cpu", scale=4, amp=None, amp_cpu=False, channels_last=False,
-                      betas=(0.9, 0.999), generator=dict(n_blocks=2, channels=8),
-                      discriminator=dict(channels=4, fc_size=16), vgg_weights=None,
-                      out_dir=str(tmp_path / "run"), log_every=1, val_max_images=None, tile=None)
-    config.update(overrides)
-    return config
+    """The paper preset with tiny networks on the CPU, files under ``tmp_path``; fp32 whatever
+    the CPU (``amp_cpu=False``: bf16 is the subject of its own tests)."""
+    return training_config("paper", dict(
+        device="cpu", amp=None, amp_cpu=False, channels_last=False, vgg_weights=None,
+        generator=dict(n_blocks=2, channels=8), discriminator=dict(channels=4, fc_size=16),
+        out_dir=str(tmp_path / "run"), log_every=1), overrides)
 
 
 def stage(mode="pretrain", **overrides):
-    values = EasyDict(name=mode, mode=mode, iterations=1000, lr_g=1e-3, lr_d=1e-3, milestones=[],
-                      gamma=0.1, content_loss="mse", vgg_i=2, vgg_j=2, vgg_loss_scale=1 / 12.75,
-                      adversarial_weight=1e-3, d_steps=1, label_smoothing=0.0, max_bad_steps=10)
-    values.update(overrides)
-    return values
+    """The paper preset's stage ``mode``, named after it, short-lived and fast-learning: MSE
+    content loss, VGG22 when asked for the VGG one, no initialisation from another stage."""
+    values = dict(name=mode, iterations=1000, lr_g=1e-3, milestones=[], content_loss="mse")
+    if mode == "gan":
+        values.update(lr_d=1e-3, vgg_i=2, vgg_j=2, init_from=None)
+    return merge_config(training_config("paper").stages[mode], values, overrides)
 
 
 def fixed_batches(n_batches=1, batch=4, seed=0):
@@ -208,7 +209,7 @@ def test_mismatched_checkpoint_lists_keys_and_shapes(tmp_path):
     path = tmp_path / "ck.pth"
     save_checkpoint(checkpoint_state(training, config, stage()), path)
     with pytest.raises(ValueError, match=r"head\.0\.weight: checkpoint \(8, 3, 9, 9\) vs model \(16, 3, 9, 9\)"):
-        inference.load_generator(path, n_blocks=2, channels=16)
+        inference.load_generator(path, arch="srresnet", n_blocks=2, channels=16)
     assert isinstance(inference.load_generator(path), SRResNet)
 
 
