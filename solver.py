@@ -85,9 +85,9 @@ def build_training(config, stage, device):
     """
     if stage.mode not in ("pretrain", "gan"):
         raise ValueError(f"stage.mode must be 'pretrain' or 'gan', got {stage.mode!r}")
-    if stage.get("d_input", "rgb") not in D_INPUTS:
+    if stage.mode == "gan" and stage.d_input not in D_INPUTS:
         raise ValueError(f"stage.d_input must be one of {sorted(D_INPUTS)}, got {stage.d_input!r}")
-    ema_decay = stage.get("ema_decay")
+    ema_decay = stage.ema_decay
     if ema_decay is not None and not 0 < ema_decay < 1:
         raise ValueError(f"stage.ema_decay must be None or in (0, 1), got {ema_decay!r}")
     amp_dtype = precision.autocast_dtype(config, device)
@@ -112,7 +112,7 @@ def build_training(config, stage, device):
     # forward whose parameters get no gradient would leave DDP waiting for them.
     nets = dict(generator=_ddp(generator, config, device), discriminator=_ddp(discriminator, config, device),
                 discriminator_g=discriminator, content_net=content_net)
-    step_nets = SimpleNamespace(**{name: torch.compile(net) if config.get("compile") and net is not None
+    step_nets = SimpleNamespace(**{name: torch.compile(net) if config.compile and net is not None
                                    else net for name, net in nets.items()})
     return Training(
         generator=generator, optimizer_g=optimizer_g,
@@ -138,7 +138,7 @@ def _ddp(module, config, device):
     ``config.sync_bn``, CUDA only), else itself (None too)."""
     if distributed.world_size() == 1 or module is None:
         return module
-    if config.get("sync_bn"):
+    if config.sync_bn:
         if device.type != "cuda":
             raise ValueError("config.sync_bn needs CUDA (nn.SyncBatchNorm); on the CPU each rank "
                              "normalises its own share of the batch (set sync_bn false)")
@@ -153,7 +153,7 @@ def inference_generator(training):
 
 
 def _memory_format(config, device):
-    return torch.channels_last if config.get("channels_last") else torch.contiguous_format
+    return torch.channels_last if config.channels_last else torch.contiguous_format
 
 
 # ----------------------------------------------------------------------------------------------
@@ -328,9 +328,7 @@ def _gan_step(training, lr_imgs, hr_imgs, stage):
     amp_dtype = training.amp_dtype
     autocast = torch.autocast(lr_imgs.device.type, dtype=amp_dtype, enabled=amp_dtype is not None)
     real_target = 1.0 - stage.label_smoothing  # one-sided label smoothing (0 = none)
-    kind = stage.get("adversarial_loss", "vanilla")
-    shift = stage.get("d_translate", 0)
-    view = D_INPUTS[stage.get("d_input", "rgb")]
+    kind, shift, view = stage.adversarial_loss, stage.d_translate, D_INPUTS[stage.d_input]
 
     def d_view(imgs):  # every input of D, real or fake, goes through the same view
         return view(random_translate(imgs, shift))
@@ -410,16 +408,16 @@ def fit(config, stage, train_loader, val_dataset=None, log=print):
                              ("generator", "discriminator") if stage.mode == "gan" else ("generator",))
         checkpoints.restore(training, checkpoint)
         log(f"{stage.name}: resumed from {last} at iteration {training.iteration}")
-    elif stage.get("init_from"):
+    elif stage.init_from:
         source, state = _initial_weights(config, stage.init_from)
         load_weights(training.generator, state, what=f"generator of {source}")
         if training.generator_ema is not None:  # the average starts from the loaded weights
             training.generator_ema.reset(training.generator)
         log(f"{stage.name}: generator initialised from {source}")
 
-    if stage.get("epochs"):  # the assignment's unit: every training image x its patches
+    if stage.epochs:  # the assignment's unit: every training image x its patches
         stage = EasyDict(stage, iterations=stage.epochs * len(train_loader))
-    deadline = time.monotonic() + stage.time_budget if stage.get("time_budget") else None
+    deadline = time.monotonic() + stage.time_budget if stage.time_budget else None
     try:
         while training.iteration < stage.iterations:
             if training_log.past(deadline):
@@ -485,7 +483,7 @@ def _end_epoch(training, config, stage, means, started, val_dataset, device):
         return record
     if val_dataset is not None:
         scores = validate(inference_generator(training), val_dataset, device,
-                          max_images=config.get("val_max_images"), tile=config.get("tile"),
+                          max_images=config.val_max_images, tile=config.tile,
                           with_niqe=gan)
         record.update({f"val_{k}": scores[k] for k in ("psnr", "ssim", "niqe") if k in scores})
     training.history.append(record)
@@ -497,7 +495,7 @@ def _end_epoch(training, config, stage, means, started, val_dataset, device):
             generator, item = inference_generator(training), val_dataset[0]
             was_training = generator.training
             sr = super_resolve(generator.eval(), item["lr"].unsqueeze(0).to(device),
-                               config.get("tile"))  # (1, 3, H, W) in [-1, 1]
+                               config.tile)  # (1, 3, H, W) in [-1, 1]
             generator.train(was_training)
             writer.add_image(f"val/{item['name']}", signed_to_unit(sr[0].float().cpu()), training.iteration)
         writer.flush()

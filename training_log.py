@@ -97,7 +97,7 @@ def tensorboard_writer(config, stage):
     Raises:
         ImportError: naming the missing package and how to install it.
     """
-    if not config.get("tensorboard"):
+    if not config.tensorboard:
         return None
     try:
         from torch.utils.tensorboard import SummaryWriter
