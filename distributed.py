@@ -85,12 +85,16 @@ def mean(values):
     return values
 
 
+def _collective_device():
+    """Where a small tensor for a collective lives: this rank's GPU under NCCL, else the CPU."""
+    return f"cuda:{torch.cuda.current_device()}" if dist.get_backend() == "nccl" else "cpu"
+
+
 def minimum(value):
     """The smallest of an integer over the ranks; itself for one process."""
     if not dist.is_initialized():
         return value
-    device = f"cuda:{torch.cuda.current_device()}" if dist.get_backend() == "nccl" else "cpu"
-    tensor = torch.tensor([value], dtype=torch.int64, device=device)
+    tensor = torch.tensor([value], dtype=torch.int64, device=_collective_device())
     dist.all_reduce(tensor, op=dist.ReduceOp.MIN)
     return int(tensor.item())
 
@@ -100,8 +104,7 @@ def any_rank(flag):
     stopped alone would leave the others waiting in the next all-reduce)."""
     if not dist.is_initialized():
         return bool(flag)
-    device = f"cuda:{torch.cuda.current_device()}" if dist.get_backend() == "nccl" else "cpu"
-    value = torch.tensor([1.0 if flag else 0.0], device=device)
+    value = torch.tensor([1.0 if flag else 0.0], device=_collective_device())
     dist.all_reduce(value, op=dist.ReduceOp.MAX)
     return bool(value.item())
 

@@ -43,8 +43,8 @@ from utils import seed_everything
 
 
 def prepare(config, log=print):
-    """Everything a run needs before its first iteration: the data lists of the ``sample*`` and
-    ``shared*`` presets, and every pretrained file a stage of it will load (the VGG19 of the
+    """Everything a run needs before its first iteration: the data lists of the ``sample`` and
+    ``shared`` data sources (:func:`make_lists`), and every pretrained file a stage of it will load (the VGG19 of the
     content loss), downloaded now rather than when the GAN stage starts, a day later. Under
     torchrun rank 0 calls it and the others wait (:func:`run`).
 
