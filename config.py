@@ -100,6 +100,7 @@ DEFAULTS = dict(
                  label_smoothing=0.0,         # one-sided: real label 1 - this
                  d_translate=0,               # random +-px shift of every D input
                  d_input="rgb",               # or "luma": D judges texture, not colour
+                 feature_matching_weight=0.0,  # losses.feature_matching_loss on D's features
                  ema_decay=None,              # e.g. 0.999: moving average of G's weights
                  time_budget=None, max_bad_steps=10),
     ),

@@ -100,6 +100,16 @@ def grid_loss(sr, hr, period=4):
     return F.mse_loss(grid_phase_means(sr, period), grid_phase_means(hr, period))
 
 
+def feature_matching_loss(fake_maps, real_maps):
+    """pix2pixHD's feature matching (Wang et al., CVPR 2018): the mean over D's layers of the
+    L1 distance between its features of the output and of HR (detached), each layer's distance
+    a mean over its elements. The generator is asked for HR's statistics in the space D has
+    learned to tell real from fake, pixel-aligned with its own HR patch."""
+    if len(fake_maps) != len(real_maps):
+        raise ValueError(f"{len(fake_maps)} feature maps of the output, {len(real_maps)} of HR")
+    return sum(F.l1_loss(fake.float(), real.float()) for fake, real in zip(fake_maps, real_maps)) / len(fake_maps)
+
+
 def _check(name, value, choices):
     if value not in choices:
         raise ValueError(f"stage.{name} must be one of {sorted(choices)}, got {value!r}")
@@ -179,6 +189,7 @@ class GeneratorLoss(nn.Module):
             _check("pixel_loss", self.pixel, PIXEL_LOSSES)
         self.pixel_weight = stage.get("pixel_weight", 0.0)
         self.grid_weight = stage.get("grid_weight", 0.0)
+        self.feature_matching_weight = stage.get("feature_matching_weight", 0.0)
         self.feature_net = feature_net
 
     def content_loss(self, sr, hr):
@@ -191,7 +202,7 @@ class GeneratorLoss(nn.Module):
             hr_features = self.feature_net(hr)  # the target: no graph needed
         return self.vgg_loss_scale * PIXEL_LOSSES[self.vgg_distance](self.feature_net(sr), hr_features)
 
-    def forward(self, sr, hr, fake_logits=None, real_logits=None):
+    def forward(self, sr, hr, fake_logits=None, real_logits=None, fake_maps=(), real_maps=()):
         terms = {"content_loss": self.content_loss(sr, hr)}
         total = self.content_weight * terms["content_loss"]
         if self.pixel is not None:
@@ -200,6 +211,9 @@ class GeneratorLoss(nn.Module):
         if self.grid_weight:
             terms["grid_loss"] = grid_loss(sr, hr, self.scale)
             total = total + self.grid_weight * terms["grid_loss"]
+        if self.feature_matching_weight and fake_maps:
+            terms["feature_matching_loss"] = feature_matching_loss(fake_maps, real_maps)
+            total = total + self.feature_matching_weight * terms["feature_matching_loss"]
         if fake_logits is not None:
             terms["adversarial_loss"] = ADVERSARIAL_LOSSES[self.adversarial][1](fake_logits, real_logits)
             total = total + self.adversarial_weight * terms["adversarial_loss"]

@@ -312,8 +312,36 @@ def luma(imgs):
     return (imgs * weights).sum(dim=1, keepdim=True).expand_as(imgs)
 
 
+def luma_highpass(imgs, sigma=2.0):
+    """The luma minus its Gaussian blur (``sigma`` HR pixels), repeated over three channels:
+    what D sees under frequency separation (Fritsche et al., ICCVW 2019): the adversary judges
+    the fine luma detail only; colour and coarse structure are left to the content loss."""
+    y = luma(imgs)[:, :1]  # (N, 1, H, W)
+    radius = int(3 * sigma + 0.5)
+    x = torch.arange(-radius, radius + 1, device=imgs.device, dtype=imgs.dtype)
+    kernel = torch.exp(-x ** 2 / (2 * sigma ** 2))
+    kernel = kernel / kernel.sum()
+    padded = F.pad(y, (radius,) * 4, mode="reflect")
+    blurred = F.conv2d(F.conv2d(padded, kernel.view(1, 1, 1, -1)), kernel.view(1, 1, -1, 1))
+    return (y - blurred).expand_as(imgs)
+
+
 # what the discriminator sees of an image (stage.d_input)
-D_INPUTS = {"rgb": lambda imgs: imgs, "luma": luma}
+D_INPUTS = {"rgb": lambda imgs: imgs, "luma": luma, "luma_highpass": luma_highpass}
+
+
+@contextlib.contextmanager
+def conv_features(module):
+    """Within the block, the output of every ``nn.Conv2d`` of ``module``, in call order, is
+    appended to the yielded list: D's intermediate features for feature matching."""
+    maps = []
+    handles = [m.register_forward_hook(lambda _m, _inputs, output: maps.append(output))
+               for m in module.modules() if isinstance(m, nn.Conv2d)]
+    try:
+        yield maps
+    finally:
+        for handle in handles:
+            handle.remove()
 
 
 def _gan_step(training, lr_imgs, hr_imgs, stage):
@@ -349,13 +377,18 @@ def _gan_step(training, lr_imgs, hr_imgs, stage):
     # D frozen: the generator's loss flows through D to G, but D's weights get no gradient.
     with frozen(training.discriminator):
         with autocast:
-            fake_logits_g = discriminator_g(d_view(sr_imgs))
-            # The relativistic loss compares with D(HR), a constant for the generator: no graph.
-            real_logits_g = None
-            if needs_real_logits(kind):
-                with torch.no_grad():
+            matching = stage.feature_matching_weight > 0
+            with conv_features(discriminator_g) if matching else contextlib.nullcontext([]) as fake_maps:
+                fake_logits_g = discriminator_g(d_view(sr_imgs))
+            # The relativistic loss compares with D(HR), and feature matching with D's features
+            # of HR: constants for the generator, no graph.
+            real_logits_g, real_maps = None, []
+            if needs_real_logits(kind) or matching:
+                with torch.no_grad(), (conv_features(discriminator_g) if matching
+                                       else contextlib.nullcontext([])) as real_maps:
                     real_logits_g = discriminator_g(d_view(hr_imgs))
-            g_loss, terms = training.loss(sr_imgs, hr_imgs, fake_logits_g, real_logits_g)
+            g_loss, terms = training.loss(sr_imgs, hr_imgs, fake_logits_g, real_logits_g,
+                                          fake_maps, real_maps)
         _optimizer_step(g_loss, training.optimizer_g, training.scaler_g, amp_dtype)
 
     d_real, d_fake = discriminator_outputs(kind, real_logits.float(), fake_logits.float())

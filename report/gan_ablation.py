@@ -31,6 +31,8 @@ from config import training_config
 from datasets import SRTestDataset, SRTrainDataset
 from metrics import grid_pattern, niqe, psnr_ssim
 from models import SRResNet
+from report.detail_measures import KEYS as DETAIL_KEYS
+from report.detail_measures import detail_measures
 from utils import merge_config, seed_everything, signed_to_uint8
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -48,6 +50,10 @@ PATCH = {"discriminator": {"arch": "patch", "channels": 16, "spectral_norm": Tru
 
 def gan(**values):
     return {"stages": {"gan": values}}
+
+
+# the sample preset's GAN stage since session 6 (sections 5c-5d)
+RECIPE = merge_config(RESIZE, gan(grid_weight=1e2, ema_decay=0.99))
 
 
 # name: override of the preset (one change against "baseline", or a named combination)
@@ -119,6 +125,15 @@ VARIANTS = {
     # D judges luma only (DPED's texture discriminator): against the colour fringes
     "recipe_luma_d": merge_config(RESIZE, gan(grid_weight=1e2, d_input="luma")),
     "recipe_luma_d_ema_0.99": merge_config(RESIZE, gan(grid_weight=1e2, d_input="luma", ema_decay=0.99)),
+    # session 8 (issue #21), each with --iterations 2000 on top of the sample preset's recipe
+    # (RECIPE): against colour speckle and misplaced detail
+    "s8_recipe": RECIPE,
+    "s8_luma_d": merge_config(RECIPE, gan(d_input="luma")),
+    "s8_highpass_d": merge_config(RECIPE, gan(d_input="luma_highpass")),
+    "s8_fm_1e-2": merge_config(RECIPE, gan(feature_matching_weight=1e-2)),
+    "s8_fm_1e-1": merge_config(RECIPE, gan(feature_matching_weight=1e-1)),
+    "s8_luma_d_fm_1e-1": merge_config(RECIPE, gan(d_input="luma", feature_matching_weight=1e-1)),
+    "s8_highpass_d_fm_1e-1": merge_config(RECIPE, gan(d_input="luma_highpass", feature_matching_weight=1e-1)),
 }
 
 
@@ -156,13 +171,14 @@ def evaluate(generator, dataset, crop):
         item = dataset[index]
         sr = signed_to_uint8(inference.super_resolve(generator, item["lr"].unsqueeze(0))[0])
         psnr, ssim = psnr_ssim(sr, item["hr"], 4)
-        scores.append((psnr, ssim, niqe(sr, 4), grid_pattern(sr, 4, 4)))
+        scores.append((psnr, ssim, niqe(sr, 4), grid_pattern(sr, 4, 4),
+                       *detail_measures(sr, item["hr"]).values()))
         if index == 0:
             h, w = sr.shape[:2]
             y0, x0, side = int(crop[0] * h), int(crop[1] * w), int(crop[2] * min(h, w))
             crop_img = sr[y0:y0 + side, x0:x0 + side]
     means = np.mean(scores, axis=0)
-    return dict(zip(("psnr", "ssim", "niqe", "grid"), map(float, means))), crop_img
+    return dict(zip(("psnr", "ssim", "niqe", "grid", *DETAIL_KEYS), map(float, means))), crop_img
 
 
 def main():
@@ -216,7 +232,8 @@ def main():
                 f.write(json.dumps(row) + "\n")
             print(f"{args.preset} {name} seed {seed}: PSNR {scores['psnr']:.2f}, SSIM {scores['ssim']:.4f}, "
                   f"NIQE {scores['niqe']:.2f}, grid {scores['grid']:.2f}, D(HR) {window['d_real']:.2f}, "
-                  f"D(G(LR)) {window['d_fake']:.2f}, {seconds:.0f} s", flush=True)
+                  f"D(G(LR)) {window['d_fake']:.2f}, "
+              + ", ".join(f"{k} {scores[k]:.3f}" for k in DETAIL_KEYS) + f", {seconds:.0f} s", flush=True)
 
 
 def solver_last_window(path):
