@@ -43,18 +43,18 @@ def _bce(logits, target):
     return F.binary_cross_entropy_with_logits(logits, logits.new_full(logits.shape, target))
 
 
-def _vanilla_d(real_logits, fake_logits, real_target):
-    return _bce(real_logits, real_target), _bce(fake_logits, 0.0)
+def _vanilla_d(real_logits, fake_logits):
+    return _bce(real_logits, 1.0), _bce(fake_logits, 0.0)
 
 
 def _vanilla_g(fake_logits, real_logits=None):
     return _bce(fake_logits, 1.0)  # -log D(G(LR)): BCE against the "real" label
 
 
-def _relativistic_d(real_logits, fake_logits, real_target):
+def _relativistic_d(real_logits, fake_logits):
     # D_Ra(x_r, x_f) = sigmoid(C(x_r) - E[C(x_f)]); halved as in ESRGAN's release, so that
     # its adversarial weights (5e-3) carry over.
-    return (_bce(real_logits - fake_logits.mean(), real_target) / 2,
+    return (_bce(real_logits - fake_logits.mean(), 1.0) / 2,
             _bce(fake_logits - real_logits.mean(), 0.0) / 2)
 
 
@@ -115,20 +115,19 @@ def _check(name, value, choices):
         raise ValueError(f"stage.{name} must be one of {sorted(choices)}, got {value!r}")
 
 
-def discriminator_loss(kind, real_logits, fake_logits, real_target=1.0):
+def discriminator_loss(kind, real_logits, fake_logits):
     """The discriminator's loss terms.
 
     Args:
         kind (str): a key of ``ADVERSARIAL_LOSSES``.
         real_logits (Tensor): D(HR), any shape.
         fake_logits (Tensor): D(G(LR)) on detached generator outputs, the same shape.
-        real_target (float): label of real images (1 - one-sided label smoothing).
 
     Returns:
         tuple: (loss on real images, loss on fakes), scalar tensors; D minimises their sum.
     """
     _check("adversarial_loss", kind, ADVERSARIAL_LOSSES)
-    return ADVERSARIAL_LOSSES[kind][0](real_logits, fake_logits, real_target)
+    return ADVERSARIAL_LOSSES[kind][0](real_logits, fake_logits)
 
 
 def discriminator_outputs(kind, real_logits, fake_logits):

@@ -312,11 +312,22 @@ def luma(imgs):
     return (imgs * weights).sum(dim=1, keepdim=True).expand_as(imgs)
 
 
-def luma_highpass(imgs, sigma=2.0):
-    """The luma minus its Gaussian blur (``sigma`` HR pixels), repeated over three channels:
-    what D sees under frequency separation (Fritsche et al., ICCVW 2019): the adversary judges
-    the fine luma detail only; colour and coarse structure are left to the content loss."""
-    y = luma(imgs)[:, :1]  # (N, 1, H, W)
+def gray(imgs):
+    """The mean of the three channels, repeated over them: what D sees with ``d_input="gray"``.
+
+    Unlike :func:`luma`, whose gradient (0.299, 0.587, 0.114) per pixel moves the chroma too
+    (Cb by -0.19 per unit), the gradient of the mean is along (1, 1, 1), which changes Y alone:
+    Cb's and Cr's weights sum to zero. The adversarial gradient at the output is then free of
+    colour, and the output's colour is the content loss's alone.
+    """
+    return imgs.mean(dim=1, keepdim=True).expand_as(imgs)
+
+
+def gray_highpass(imgs, sigma=2.0):
+    """:func:`gray` minus its Gaussian blur (``sigma`` HR pixels): what D sees under frequency
+    separation (Fritsche et al., ICCVW 2019): the adversary judges the fine detail only; colour
+    and coarse structure are left to the content loss."""
+    y = imgs.mean(dim=1, keepdim=True)  # (N, 1, H, W), chroma-free gradient
     radius = int(3 * sigma + 0.5)
     x = torch.arange(-radius, radius + 1, device=imgs.device, dtype=imgs.dtype)
     kernel = torch.exp(-x ** 2 / (2 * sigma ** 2))
@@ -327,7 +338,7 @@ def luma_highpass(imgs, sigma=2.0):
 
 
 # what the discriminator sees of an image (stage.d_input)
-D_INPUTS = {"rgb": lambda imgs: imgs, "luma": luma, "luma_highpass": luma_highpass}
+D_INPUTS = {"rgb": lambda imgs: imgs, "luma": luma, "gray": gray, "gray_highpass": gray_highpass}
 
 
 @contextlib.contextmanager
@@ -345,7 +356,7 @@ def conv_features(module):
 
 
 def _gan_step(training, lr_imgs, hr_imgs, stage):
-    """SRGAN: discriminator step(s), then one generator step.
+    """SRGAN: one discriminator step, then one generator step.
 
     Returns:
         dict: the step's losses and D's mean outputs, detached 0-d tensors on the device.
@@ -355,7 +366,6 @@ def _gan_step(training, lr_imgs, hr_imgs, stage):
     discriminator_g = training.step_nets.discriminator_g  # D's own module (no DDP): frozen
     amp_dtype = training.amp_dtype
     autocast = torch.autocast(lr_imgs.device.type, dtype=amp_dtype, enabled=amp_dtype is not None)
-    real_target = 1.0 - stage.label_smoothing  # one-sided label smoothing (0 = none)
     kind, shift, view = stage.adversarial_loss, stage.d_translate, D_INPUTS[stage.d_input]
 
     def d_view(imgs):  # every input of D, real or fake, goes through the same view
@@ -366,12 +376,11 @@ def _gan_step(training, lr_imgs, hr_imgs, stage):
 
     # ---------------------------------------- DISCRIMINATOR ----------------------------------
     # sr_imgs.detach(): the D loss must not send gradients into the generator.
-    for _ in range(stage.d_steps):
-        with autocast:
-            real_logits = discriminator(d_view(hr_imgs))  # (N,) or (N, 1, h, w)
-            fake_logits = discriminator(d_view(sr_imgs.detach()))
-            d_loss_real, d_loss_fake = discriminator_loss(kind, real_logits, fake_logits, real_target)
-        _optimizer_step(d_loss_real + d_loss_fake, training.optimizer_d, training.scaler_d, amp_dtype)
+    with autocast:
+        real_logits = discriminator(d_view(hr_imgs))  # (N,) or (N, 1, h, w)
+        fake_logits = discriminator(d_view(sr_imgs.detach()))
+        d_loss_real, d_loss_fake = discriminator_loss(kind, real_logits, fake_logits)
+    _optimizer_step(d_loss_real + d_loss_fake, training.optimizer_d, training.scaler_d, amp_dtype)
 
     # ---------------------------------------- GENERATOR --------------------------------------
     # D frozen: the generator's loss flows through D to G, but D's weights get no gradient.

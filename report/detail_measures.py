@@ -17,6 +17,7 @@ chroma separately (issue #21; report/README.md, section 10, has the tables):
 |---|---|---|---|---|
 | ``luma`` | fine luma energy / HR's | 1 | < 1 | > 1 |
 | ``chroma`` | fine chroma energy / HR's fine luma energy | HR's own | lower | higher (chroma noise) |
+| ``chroma_error`` | fine chroma energy of output - HR / HR's fine luma energy | 0 | up | up |
 | ``missing`` | HR's energy the output lacks in textured windows / their energy | 0 | up | down |
 | ``false`` | energy the output adds in flat windows / the textured windows' energy | 0 | 0 | up |
 | ``placement`` | correlation over windows of log energies, output against HR | 1 | ~1 | down |
@@ -50,7 +51,7 @@ ROOT = Path(__file__).resolve().parents[1]
 SIGMA = 2.0  # Gaussian of the fine band, HR pixels
 WINDOW = 16  # window side, HR pixels
 EPS = 1.0  # gray levels^2 added to every window energy before a logarithm (quantisation ~ 1/12)
-KEYS = ("luma", "chroma", "missing", "false", "placement", "spectral")
+KEYS = ("luma", "chroma", "chroma_error", "missing", "false", "placement", "spectral")
 
 
 def ycbcr(img):
@@ -65,14 +66,15 @@ def ycbcr(img):
                      0.5 * r - 0.418688 * g - 0.081312 * b], axis=-1)
 
 
-def window_energies(img, crop_border=4, sigma=SIGMA, window=WINDOW):
-    """Fine-band energy per window of the luma and of the chroma of a uint8 image.
+def window_energies(img, crop_border=4, sigma=SIGMA, window=WINDOW, minus=None):
+    """Fine-band energy per window of the luma and of the chroma of a uint8 image (of the
+    image minus ``minus``, another uint8 image of its size, when given).
 
     Returns:
         tuple: two float64 arrays (H // window, W // window), gray levels^2 (after cropping
         ``crop_border`` pixels from each side).
     """
-    channels = ycbcr(img)
+    channels = ycbcr(img) - (0 if minus is None else ycbcr(minus))
     if crop_border:
         channels = channels[crop_border:-crop_border, crop_border:-crop_border]
     fine = channels - scipy.ndimage.gaussian_filter(channels, (sigma, sigma, 0), mode="reflect")
@@ -96,12 +98,14 @@ def detail_measures(sr, hr, crop_border=4):
         raise ValueError(f"sr and hr differ in size: {sr.shape[:2]} and {hr.shape[:2]}")
     luma_x, chroma_x = window_energies(sr, crop_border)
     luma_h, _ = window_energies(hr, crop_border)
+    _, chroma_error = window_energies(sr, crop_border, minus=hr)
     textured = luma_h >= np.quantile(luma_h, 2 / 3)
     flat = luma_h <= np.quantile(luma_h, 1 / 3)
     norm = luma_h[textured].mean()
     log_x, log_h = np.log10(luma_x + EPS), np.log10(luma_h + EPS)
     return {"luma": float(luma_x.mean() / luma_h.mean()),
             "chroma": float(chroma_x.mean() / luma_h.mean()),
+            "chroma_error": float(chroma_error.mean() / luma_h.mean()),
             "missing": float(np.maximum(luma_h - luma_x, 0)[textured].mean() / norm),
             "false": float(np.maximum(luma_x - luma_h, 0)[flat].mean() / norm),
             "placement": float(np.corrcoef(log_x.ravel(), log_h.ravel())[0, 1]),

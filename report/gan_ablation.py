@@ -129,11 +129,13 @@ VARIANTS = {
     # (RECIPE): against colour speckle and misplaced detail
     "s8_recipe": RECIPE,
     "s8_luma_d": merge_config(RECIPE, gan(d_input="luma")),
-    "s8_highpass_d": merge_config(RECIPE, gan(d_input="luma_highpass")),
+    "s8_gray_d": merge_config(RECIPE, gan(d_input="gray")),
+    "s8_gray_highpass_d": merge_config(RECIPE, gan(d_input="gray_highpass")),
     "s8_fm_1e-2": merge_config(RECIPE, gan(feature_matching_weight=1e-2)),
     "s8_fm_1e-1": merge_config(RECIPE, gan(feature_matching_weight=1e-1)),
-    "s8_luma_d_fm_1e-1": merge_config(RECIPE, gan(d_input="luma", feature_matching_weight=1e-1)),
-    "s8_highpass_d_fm_1e-1": merge_config(RECIPE, gan(d_input="luma_highpass", feature_matching_weight=1e-1)),
+    "s8_gray_d_fm_1e-1": merge_config(RECIPE, gan(d_input="gray", feature_matching_weight=1e-1)),
+    "s8_gray_highpass_d_fm_1e-1": merge_config(RECIPE, gan(d_input="gray_highpass",
+                                                           feature_matching_weight=1e-1)),
 }
 
 

@@ -329,7 +329,7 @@ def test_unknown_d_input_is_an_error_naming_it(tmp_path):
     (dict(arch="unet", channels=4), dict(adversarial_loss="relativistic", d_translate=2)),
     (dict(arch="srgan", channels=4, fc_size=16), dict(d_input="luma", d_translate=1)),
     (dict(arch="patch", channels=4, n_layers=2, spectral_norm=True, batch_norm=False), dict(ema_decay=0.9)),
-    (dict(arch="srgan", channels=4, fc_size=16, antialias=True), dict(d_steps=2)),
+    (dict(arch="srgan", channels=4, fc_size=16, antialias=True), dict(feature_matching_weight=0.1)),
 ])
 def test_gan_variants_train_and_keep_d_frozen_in_g_step(tmp_path, disc, extra):
     torch.manual_seed(0)
