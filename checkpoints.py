@@ -2,7 +2,7 @@
 
 ``solver.fit`` saves :func:`checkpoint_state` after every epoch (``<stage>_last.pth``, and
 ``_best`` / ``_ema``), and on resuming checks the saved networks against the config
-(:func:`check_same_networks`) and :func:`restore`\ s them; ``inference.load_generator`` reads the
+(:func:`check_same_networks`) and :func:`restore` restores them; ``inference.load_generator`` reads the
 generator out of any of them. Checkpoints hold state_dicts, counters, the config and RNG states
 (plain Python values and tensors), load with ``weights_only=True`` and always to the CPU.
 """

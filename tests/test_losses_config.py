@@ -7,7 +7,7 @@ from easydict import EasyDict
 
 from archs import build_discriminator, build_generator
 from config import PRESETS, srcnn_config, training_config
-from losses import GeneratorLoss, discriminator_loss, needs_real_logits
+from losses import GeneratorLoss, discriminator_loss, feature_matching_loss, needs_real_logits
 
 
 def n_params(module):
@@ -35,6 +35,20 @@ def test_relativistic_losses_depend_only_on_the_gap():
     _, terms = loss(torch.zeros(1, 3, 4, 4), torch.zeros(1, 3, 4, 4), fake, real)
     assert terms["adversarial_loss"].item() == pytest.approx(softplus(3))
     assert needs_real_logits("relativistic") and not needs_real_logits("vanilla")
+
+
+def test_feature_matching_known_values():
+    maps = [torch.zeros(2, 4, 8, 8), torch.zeros(2, 8, 4, 4)]
+    assert feature_matching_loss(maps, maps).item() == 0
+    # the mean over layers of each layer's mean absolute difference: (1 + 3) / 2
+    other = [torch.ones(2, 4, 8, 8), torch.full((2, 8, 4, 4), -3.0)]
+    assert feature_matching_loss(other, maps).item() == pytest.approx(2.0)
+    loss = GeneratorLoss(EasyDict(adversarial_weight=0.0, feature_matching_weight=0.5))
+    total, terms = loss(torch.zeros(1, 3, 4, 4), torch.zeros(1, 3, 4, 4), torch.zeros(1),
+                        torch.zeros(1), other, maps)
+    assert terms["feature_matching_loss"].item() == pytest.approx(2.0) and total.item() == pytest.approx(1.0)
+    with pytest.raises(ValueError, match="2 feature maps of the output, 1 of HR"):
+        feature_matching_loss(other, maps[:1])
 
 
 @pytest.mark.parametrize("stage, message", [

@@ -9,6 +9,7 @@ from torch.utils.data import DataLoader, TensorDataset
 
 import inference
 import solver
+from archs import build_discriminator
 from models import SRResNet
 from checkpoints import checkpoint_state, load_checkpoint, restore, save_checkpoint
 from config import training_config
@@ -320,9 +321,47 @@ def test_luma_view_keeps_gray_and_gives_chroma_no_gradient():
     torch.testing.assert_close(x.grad, weights * x.grad.sum(1, keepdim=True))
 
 
+def ycbcr_chroma(rgb):
+    """The Cb and Cr of full-range BT.601 (JPEG) of (N, 3, H, W) images."""
+    m = torch.tensor([[-0.168736, -0.331264, 0.5], [0.5, -0.418688, -0.081312]])
+    return torch.einsum("kc,nchw->nkhw", m, rgb)
+
+
+@pytest.mark.parametrize("view, chroma_free", [("luma", False), ("gray", True), ("gray_highpass", True)])
+def test_only_the_gray_views_give_a_chroma_free_gradient(view, chroma_free):
+    # the generator moves its output along minus D's gradient: through the luma view that
+    # gradient is along the BT.601 weights, which change Cb and Cr too; through the mean of the
+    # channels it is along (1, 1, 1), which changes Y alone
+    torch.manual_seed(0)
+    x = torch.rand(2, 3, 16, 16, requires_grad=True)
+    conv = torch.nn.Conv2d(3, 2, 3)
+    conv(solver.D_INPUTS[view](x)).tanh().sum().backward()
+    chroma = ycbcr_chroma(x.grad).abs().max().item()
+    assert (chroma < 1e-6) == chroma_free, chroma
+    assert x.grad.abs().max() > 1e-3
+
+
+def test_gray_highpass_view_removes_flat_images():
+    flat = torch.full((1, 3, 16, 16), 0.3)
+    torch.testing.assert_close(solver.gray_highpass(flat), torch.zeros_like(flat))
+    gray = solver.gray(torch.rand(1, 3, 4, 4))
+    assert torch.equal(gray[:, 0], gray[:, 2])
+
+
 def test_unknown_d_input_is_an_error_naming_it(tmp_path):
-    with pytest.raises(ValueError, match=r"stage.d_input must be one of \['luma', 'rgb'\], got 'gray'"):
-        solver.build_training(tiny_config(tmp_path), stage("gan", d_input="gray"), torch.device("cpu"))
+    with pytest.raises(ValueError, match=r"stage.d_input must be one of \['gray', 'gray_highpass', 'luma', "
+                                         r"'rgb'\], got 'grey'"):
+        solver.build_training(tiny_config(tmp_path), stage("gan", d_input="grey"), torch.device("cpu"))
+
+
+def test_conv_features_collects_every_conv_output_and_removes_its_hooks():
+    d = build_discriminator("srgan", channels=4, fc_size=8, n_convs=4)
+    x = torch.rand(2, 3, 16, 16)
+    with solver.conv_features(d) as maps:
+        d(x)
+    assert [m.shape[1] for m in maps] == [4, 4, 8, 8]
+    d(x)
+    assert len(maps) == 4  # hooks removed on exit
 
 
 @pytest.mark.parametrize("disc, extra", [
