@@ -97,7 +97,7 @@ DEFAULTS = dict(
                  adversarial_loss="vanilla",  # or "relativistic" (ESRGAN)
                  adversarial_weight=1e-3,
                  d_translate=0,               # random +-px shift of every D input
-                 d_input="rgb",               # or "luma": D judges texture, not colour
+                 d_input="rgb",               # or "gray": D's gradient leaves the colour alone
                  feature_matching_weight=0.0,  # losses.feature_matching_loss on D's features
                  ema_decay=None,              # e.g. 0.999: moving average of G's weights
                  time_budget=None, max_bad_steps=10),
@@ -140,8 +140,11 @@ SRCNN = dict(
 
 # Minutes on a CPU: a small BN-free generator with resize-convolution upsampling on the embedded
 # images, capped by iterations (a busy machine gets the same result, later); the GAN stage with
-# the pixel-MSE content loss (no ImageNet VGG), the grid loss and a moving average of G. Why each
-# choice, and what it measured: report/README.md, sections 5b-5d.
+# the pixel-MSE content loss (no ImageNet VGG), the grid loss, a moving average of G and DETAIL.
+# Why each choice, and what it measured: report/README.md, sections 5b-5d and 10.
+# Against colour speckle and misplaced detail (report/README.md, section 10): D sees the mean of
+# the channels, whose gradient moves luma only, and G matches D's features of HR.
+DETAIL = dict(d_input="gray", feature_matching_weight=0.1)
 SAMPLE_DATA = dict(data="sample", train_list="data/sample/sample_train.csv",
                    val_list="data/sample/sample_test.csv", hr_patch=48, patches_per_image=100,
                    out_dir="runs/sample")
@@ -157,7 +160,7 @@ PRESETS = {
         discriminator=dict(channels=16, fc_size=256),
         stages=dict(pretrain=dict(iterations=2400, lr_g=1.5e-3, milestones=[1200], gamma=0.2),
                     gan=dict(iterations=2000, lr_g=1e-4, lr_d=1e-4, milestones=[],
-                             content_loss="mse", grid_weight=1e2, ema_decay=0.99))),
+                             content_loss="mse", grid_weight=1e2, ema_decay=0.99, **DETAIL))),
     "sample_srcnn": merge_config(SRCNN, SAMPLE_DATA, dict(
         stages=dict(pretrain=dict(iterations=1000, lr_g=1e-3, milestones=[])))),
     # a small ESRGAN (6 RRDBs of 32 channels) for a few CPU minutes. Offline there is no
@@ -174,7 +177,7 @@ PRESETS = {
         SHARED_DATA, srcnn=dict(preset="shared_srcnn"), generator=dict(upsampler="resize"),
         stages=dict(pretrain=dict(time_budget=3600),
                     gan=dict(content_loss="mse", milestones=[], time_budget=1800, grid_weight=1e2,
-                             ema_decay=0.99))),
+                             ema_decay=0.99, **DETAIL))),
     "shared_srcnn": merge_config(SRCNN, SHARED_DATA, dict(
         stages=dict(pretrain=dict(time_budget=600, milestones=[])))),
     # ESRGAN at a CPU's budget: 6 RRDBs (23 in the paper; Real-ESRGAN's "6B" size) on 64x64
