@@ -8,7 +8,8 @@ any value with ``SRGAN_CONFIG`` (JSON or a JSON file, deep-merged; the same one 
 notebooks). A key that the defaults do not have is an error naming it
 (a typo is never silently ignored); only ``generator`` and ``discriminator`` are open, their
 keys being the networks' keyword arguments (checked when the networks are built). An override
-that names another ``arch`` replaces the network's kwargs instead of merging them.
+that names another ``arch`` replaces the network's kwargs instead of merging them, and one that
+names another ``type`` replaces a loss term's parameters (``utils.merge_config``).
 
 Three model families, each a dict below merged into a data preset:
 
@@ -77,28 +78,26 @@ DEFAULTS = dict(
     # the SRCNN baseline that train.ipynb's last section trains (preset None: none), on this
     # run's data, device and out_dir (srcnn_config); iterations: that preset's, or this many
     srcnn=dict(preset=None, iterations=None),
+    # Each stage's loss (losses.py): one entry per term, None when unused; a term is a dict of
+    # its type (content: "mse" | "l1" | "vgg" with losses.VGGContent's parameters, default
+    # SRGAN's VGG54; pixel: "mse" | "l1"; adversarial: "vanilla" | "relativistic"), its weight
+    # and its parameters. An override that names another type replaces the term's dict.
     stages=dict(
         # stage 1, PSNR-oriented: the generator alone on a pixel loss
         pretrain=dict(name="srresnet", mode="pretrain", iterations=10**6, epochs=None, lr_g=1e-4,
-                      milestones=[], gamma=0.1, content_loss="mse", content_weight=1.0,
+                      milestones=[], gamma=0.1,
+                      loss=dict(content=dict(type="mse", weight=1.0), pixel=None, adversarial=None,
+                                grid=None, feature_matching=None),
                       ema_decay=None, init_from=None, time_budget=None, max_bad_steps=10),
         # stage 2, adversarial: initialised from stage 1 (iterations=0: no GAN stage); init_from
         # is a stage name of out_dir, or a generator file (.pth; a published release too)
         gan=dict(name="srgan", mode="gan", init_from="srresnet", iterations=2 * 10**5,
                  epochs=None, lr_g=1e-4, lr_d=1e-4, milestones=[10**5], gamma=0.1,
-                 content_loss="vgg",          # 'mse' | 'l1' | 'vgg' | 'lr_mse' (losses.py)
-                 content_weight=1.0, vgg_i=5, vgg_j=4,
-                 vgg_loss_scale=1 / 12.75,
-                 vgg_distance="mse",          # or "l1" (ESRGAN)
-                 vgg_before_activation=False,  # True: the conv output before its ReLU (ESRGAN)
-                 pixel_loss=None,             # an extra pixel term: None | 'mse' | 'l1' (ESRGAN)
-                 pixel_weight=0.0,
-                 grid_weight=0.0,             # losses.grid_loss: the 4x4-grid-locked part
-                 adversarial_loss="vanilla",  # or "relativistic" (ESRGAN)
-                 adversarial_weight=1e-3,
-                 d_translate=0,               # random +-px shift of every D input
+                 loss=dict(content=dict(type="vgg", weight=1.0), pixel=None,
+                           adversarial=dict(type="vanilla", weight=1e-3),
+                           grid=None,              # losses.grid_loss: the 4x4-grid-locked part
+                           feature_matching=None),  # losses.feature_matching_loss, D's features
                  d_input="rgb",               # or "gray": D's gradient leaves the colour alone
-                 feature_matching_weight=0.0,  # losses.feature_matching_loss on D's features
                  ema_decay=None,              # e.g. 0.999: moving average of G's weights
                  time_budget=None, max_bad_steps=10),
     ),
@@ -116,17 +115,18 @@ ESRGAN = dict(
     stages=dict(
         pretrain=dict(name="rrdbnet", iterations=10**6, lr_g=2e-4,
                       milestones=[2 * 10**5, 4 * 10**5, 6 * 10**5, 8 * 10**5], gamma=0.5,
-                      content_loss="l1"),
+                      loss=dict(content=dict(type="l1", weight=1.0))),
         gan=dict(name="esrgan", init_from="rrdbnet", iterations=4 * 10**5, lr_g=1e-4, lr_d=1e-4,
                  milestones=[5 * 10**4, 10**5, 2 * 10**5, 3 * 10**5], gamma=0.5,
-                 content_loss="vgg", vgg_loss_scale=1.0, vgg_distance="l1",
-                 vgg_before_activation=True, pixel_loss="l1", pixel_weight=5e-3,
-                 adversarial_loss="relativistic", adversarial_weight=5e-3)),
+                 loss=dict(content=dict(type="vgg", weight=1.0, scale=1.0, distance="l1",
+                                        before_activation=True),
+                           pixel=dict(type="l1", weight=5e-3),
+                           adversarial=dict(type="relativistic", weight=5e-3)))),
 )
 
 # ESRGAN's GAN stage without ImageNet VGG weights (offline): L1 as the content term, the
 # relativistic adversarial loss at 5e-3, no second pixel term.
-ESRGAN_OFFLINE = dict(content_loss="l1", content_weight=1.0, pixel_loss=None, pixel_weight=0.0)
+ESRGAN_OFFLINE = dict(loss=dict(content=dict(type="l1", weight=1.0), pixel=None))
 
 # SRCNN (Dong et al., 2014): 9-1-5 with 64 and 32 channels, pixel MSE; no GAN stage. The paper
 # trains with SGD at 1e-4 for hundreds of millions of backpropagations; Adam at 1e-3 (later works' choice)
@@ -134,17 +134,20 @@ ESRGAN_OFFLINE = dict(content_loss="l1", content_weight=1.0, pixel_loss=None, pi
 SRCNN = dict(
     generator=dict(arch="srcnn"),
     stages=dict(pretrain=dict(name="srcnn", iterations=2 * 10**5, lr_g=1e-3,
-                              milestones=[10**5], gamma=0.1, content_loss="mse"),
+                              milestones=[10**5], gamma=0.1),
                 gan=dict(name="srcnn_gan", iterations=0)),
 )
 
 # Minutes on a CPU: a small BN-free generator with resize-convolution upsampling on the embedded
 # images, capped by iterations (a busy machine gets the same result, later); the GAN stage with
-# the pixel-MSE content loss (no ImageNet VGG), the grid loss, a moving average of G and DETAIL.
-# Why each choice, and what it measured: report/README.md, sections 5b-5d and 10.
-# Against colour speckle and misplaced detail (report/README.md, section 10): D sees the mean of
-# the channels, whose gradient moves luma only, and G matches D's features of HR.
-DETAIL = dict(d_input="gray", feature_matching_weight=0.1)
+# CPU_GAN. Why each choice, and what it measured: report/README.md, sections 5b-5d and 10.
+# The sample and shared presets' GAN stage: the pixel-MSE content loss (no ImageNet VGG), the grid
+# loss (report/README.md, section 5c), a moving average of G (5d); against colour speckle and
+# misplaced detail (section 10), D sees the mean of the channels, whose gradient moves luma only,
+# and G matches D's features of HR.
+CPU_GAN = dict(loss=dict(content=dict(type="mse", weight=1.0), grid=dict(weight=1e2),
+                         feature_matching=dict(weight=0.1)),
+               ema_decay=0.99, d_input="gray")
 SAMPLE_DATA = dict(data="sample", train_list="data/sample/sample_train.csv",
                    val_list="data/sample/sample_test.csv", hr_patch=48, patches_per_image=100,
                    out_dir="runs/sample")
@@ -159,8 +162,7 @@ PRESETS = {
         generator=dict(n_blocks=4, channels=32, batch_norm=False, upsampler="resize"),
         discriminator=dict(channels=16, fc_size=256),
         stages=dict(pretrain=dict(iterations=2400, lr_g=1.5e-3, milestones=[1200], gamma=0.2),
-                    gan=dict(iterations=2000, lr_g=1e-4, lr_d=1e-4, milestones=[],
-                             content_loss="mse", grid_weight=1e2, ema_decay=0.99, **DETAIL))),
+                    gan=dict(CPU_GAN, iterations=2000, lr_g=1e-4, lr_d=1e-4, milestones=[]))),
     "sample_srcnn": merge_config(SRCNN, SAMPLE_DATA, dict(
         stages=dict(pretrain=dict(iterations=1000, lr_g=1e-3, milestones=[])))),
     # a small ESRGAN (6 RRDBs of 32 channels) for a few CPU minutes. Offline there is no
@@ -176,8 +178,7 @@ PRESETS = {
     "shared": dict(
         SHARED_DATA, srcnn=dict(preset="shared_srcnn"), generator=dict(upsampler="resize"),
         stages=dict(pretrain=dict(time_budget=3600),
-                    gan=dict(content_loss="mse", milestones=[], time_budget=1800, grid_weight=1e2,
-                             ema_decay=0.99, **DETAIL))),
+                    gan=dict(CPU_GAN, milestones=[], time_budget=1800))),
     "shared_srcnn": merge_config(SRCNN, SHARED_DATA, dict(
         stages=dict(pretrain=dict(time_budget=600, milestones=[])))),
     # ESRGAN at a CPU's budget: 6 RRDBs (23 in the paper; Real-ESRGAN's "6B" size) on 64x64
@@ -193,7 +194,9 @@ PRESETS = {
     "srcnn": merge_config(SRCNN, dict(device="cuda", out_dir="runs/paper")),
 }
 
-OPEN_KEYS = ("generator", "discriminator")  # network kwargs: checked by the constructors
+# dicts whose keys are checked where they are used: the networks' kwargs (by their constructors)
+# and the loss terms' parameters (losses.check_spec)
+OPEN_KEYS = ("generator", "discriminator", "content", "pixel", "adversarial", "grid", "feature_matching")
 
 
 def check_keys(override, defaults=DEFAULTS, path="config"):
@@ -225,10 +228,6 @@ def training_config(preset="sample", *overrides):
     config = merge_config(copy.deepcopy(DEFAULTS), dict(preset=preset))
     for override in (PRESETS[preset], *overrides):
         check_keys(override)
-        override = dict(override or {})
-        for key in OPEN_KEYS:  # another architecture: its own kwargs, not the old one's
-            if "arch" in override.get(key, {}) and override[key]["arch"] != config[key].get("arch"):
-                config[key] = {}
         config = merge_config(config, override)
     if config.data not in DATA_SOURCES:
         raise ValueError(f"config.data must be one of {', '.join(DATA_SOURCES)}, got {config.data!r}")

@@ -1,41 +1,62 @@
-"""The losses of the two training stages, composed from a stage's config.
+"""The losses of the two training stages, built from a stage's nested loss spec.
 
-``solver`` builds one :class:`GeneratorLoss` per stage and calls :func:`discriminator_loss` in
-the GAN stage; ``train.ipynb`` chooses them through the stage keys below. Adding a loss is
-adding an entry to ``PIXEL_LOSSES`` or ``ADVERSARIAL_LOSSES``.
+``solver`` builds one :class:`GeneratorLoss` per stage from ``stage.loss`` and calls
+:func:`discriminator_loss` in the GAN stage; ``train.ipynb`` chooses them through that spec
+(``config.py`` holds its defaults and the presets'). Adding a loss is adding an entry to
+``CONTENT_LOSSES``, ``PIXEL_LOSSES`` or ``ADVERSARIAL_LOSSES``.
 
-Generator loss (Ledig et al., 2017, Sec. 2.2, and its successors)::
+A spec has one entry per term, ``None`` when the stage does without it; the generator minimises
+the sum of each term times its ``weight`` (Ledig et al., 2017, Sec. 2.2, and its successors)::
 
-    content_weight x content  +  pixel_weight x pixel  +  adversarial_weight x adversarial
+    loss = dict(content=dict(type="vgg", weight=1.0),           # + VGGContent's parameters
+                pixel=None,                                   # or dict(type="l1", weight=1e-2)
+                adversarial=dict(type="vanilla", weight=1e-3),
+                grid=None, feature_matching=None)             # or dict(weight=...)
 
-- ``content_loss``: ``"mse"`` (pixel MSE, the SRResNet's and SRGAN-MSE's), ``"l1"`` (pixel L1,
-  ESRGAN's pixel term), ``"vgg"`` (``vgg_loss_scale`` x MSE between VGG19 phi_{i,j} feature
-  maps; 1 / 12.75 in the paper, to bring it to the scale of the pixel MSE; ESRGAN's: L1
-  distance, ``vgg_distance="l1"``, between maps taken before the ReLU) or ``"lr_mse"``
-  (MSE between the output and HR both downscaled by MATLAB's bicubic, ``imresize_torch``: it
-  pins what the LR image determines and leaves the detail above its frequencies to the
-  adversarial loss, as the consistency constraints of PULSE (Menon et al., 2020) and of
-  Bahat and Michaeli (2020); a pixel loss at full resolution penalises every texture that is
-  not the ground truth's, pixel for pixel);
-- ``pixel_loss``: an extra pixel term beside a perceptual content loss, ``None`` (SRGAN) or
-  ``"l1"`` (ESRGAN's 1e-2 x L1);
-- ``grid_weight``: this project's remedy against a pattern locked to the 4x4 output grid
-  (:func:`grid_loss`; 0, off, in the papers' recipes);
-- ``adversarial_loss``: ``"vanilla"`` (the paper's -log D(G(LR)), non-saturating) or
+- ``content``: ``"mse"`` (pixel MSE, the SRResNet's and SRGAN-MSE's), ``"l1"`` (pixel L1) or
+  ``"vgg"`` (a distance between VGG19 phi_{i,j} feature maps, :class:`VGGContent`: SRGAN's
+  VGG54, or ESRGAN's L1 before the activation);
+- ``pixel``: an extra pixel term beside a perceptual content loss (ESRGAN's 1e-2 x L1);
+- ``adversarial``: ``"vanilla"`` (the paper's -log D(G(LR)), non-saturating) or
   ``"relativistic"`` (ESRGAN's relativistic average GAN, Jolicoeur-Martineau 2018: D judges
   whether a real image is more realistic than the average fake one, and the generator gets
-  gradients from real images too).
+  gradients from real images too);
+- ``grid``: this project's remedy against a pattern locked to the 4x4 output grid
+  (:func:`grid_loss`);
+- ``feature_matching``: pix2pixHD's feature matching on the discriminator's features
+  (:func:`feature_matching_loss`).
 
 Every function takes logits (the sigmoid is fused into binary cross-entropy, stable in fp16),
-of any shape: one per image (SRGAN's D), or a map (PatchGAN, U-Net D).
+of any shape: one per image (SRGAN's D), or a map.
 """
+import dataclasses
+
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from imresize import imresize_torch
-
 PIXEL_LOSSES = {"mse": F.mse_loss, "l1": F.l1_loss}
+# content terms of the pixel kind: (sr, hr) -> loss; "vgg" is VGGContent
+CONTENT_LOSSES = dict(PIXEL_LOSSES)
+TERMS = ("content", "pixel", "adversarial", "grid", "feature_matching")
+
+
+@dataclasses.dataclass(frozen=True)
+class VGGContent:
+    """The parameters of a ``"vgg"`` content term, with SRGAN's VGG54 as defaults.
+
+    Attributes:
+        i, j (int): phi_{i,j}, the j-th conv of the i-th block of VGG19 (5, 4).
+        scale (float): factor on the distance (1 / 12.75 in the paper, to bring it to the
+            scale of the pixel MSE; ESRGAN: 1).
+        distance (str): ``"mse"`` (SRGAN) or ``"l1"`` (ESRGAN).
+        before_activation (bool): the conv's output before its ReLU (ESRGAN) instead of after.
+    """
+    i: int = 5
+    j: int = 4
+    scale: float = 1 / 12.75
+    distance: str = "mse"
+    before_activation: bool = False
 
 
 def _bce(logits, target):
@@ -69,11 +90,6 @@ ADVERSARIAL_LOSSES = {
     "vanilla": (_vanilla_d, _vanilla_g, False),
     "relativistic": (_relativistic_d, _relativistic_g, True),
 }
-
-
-def _lr_mse(sr, hr, scale):
-    """MSE of the two images downscaled by 1 / ``scale`` (MATLAB bicubic, antialiased)."""
-    return F.mse_loss(imresize_torch(sr, 1 / scale), imresize_torch(hr, 1 / scale))
 
 
 def grid_phase_means(imgs, period=4):
@@ -112,7 +128,47 @@ def feature_matching_loss(fake_maps, real_maps):
 
 def _check(name, value, choices):
     if value not in choices:
-        raise ValueError(f"stage.{name} must be one of {sorted(choices)}, got {value!r}")
+        raise ValueError(f"stage.loss.{name} must be one of {sorted(choices)}, got {value!r}")
+
+
+def check_spec(spec, mode):
+    """Raise ``ValueError`` naming the first wrong entry of a stage's loss spec: an unknown term,
+    a term without ``weight``, an unknown ``type``, a parameter its type does not take; a GAN
+    stage without an adversarial term.
+
+    Returns:
+        dict: ``{term: spec or None}`` for every term of ``TERMS``.
+    """
+    unknown = sorted(set(spec) - set(TERMS))
+    if unknown:
+        raise ValueError(f"stage.loss.{unknown[0]} is not a loss term; the terms: {', '.join(TERMS)}")
+    spec = {term: spec.get(term) for term in TERMS}
+    types = {"content": {*CONTENT_LOSSES, "vgg"}, "pixel": PIXEL_LOSSES, "adversarial": ADVERSARIAL_LOSSES}
+    for term, value in spec.items():
+        if value is None:
+            continue
+        if "weight" not in value:
+            raise ValueError(f"stage.loss.{term} needs a weight, got {dict(value)}")
+        params = set(value) - {"weight", "type"}
+        if term in types:
+            _check(f"{term}.type", value.get("type"), types[term])
+            if value["type"] == "vgg":
+                params -= {f.name for f in dataclasses.fields(VGGContent)}
+                _check("content.distance", value.get("distance", VGGContent.distance), PIXEL_LOSSES)
+        if params:
+            raise ValueError(f"stage.loss.{term} takes no {sorted(params)[0]!r} "
+                             f"(type {value.get('type', term)!r})")
+    if mode == "gan" and spec["adversarial"] is None:
+        raise ValueError("a GAN stage needs stage.loss.adversarial")
+    return spec
+
+
+def vgg_content(spec):
+    """The :class:`VGGContent` of a spec whose content term is ``"vgg"``, else None."""
+    content = spec["content"]
+    if content is None or content["type"] != "vgg":
+        return None
+    return VGGContent(**{k: v for k, v in content.items() if k not in ("type", "weight")})
 
 
 def discriminator_loss(kind, real_logits, fake_logits):
@@ -126,7 +182,7 @@ def discriminator_loss(kind, real_logits, fake_logits):
     Returns:
         tuple: (loss on real images, loss on fakes), scalar tensors; D minimises their sum.
     """
-    _check("adversarial_loss", kind, ADVERSARIAL_LOSSES)
+    _check("adversarial.type", kind, ADVERSARIAL_LOSSES)
     return ADVERSARIAL_LOSSES[kind][0](real_logits, fake_logits)
 
 
@@ -138,7 +194,7 @@ def discriminator_outputs(kind, real_logits, fake_logits):
     Returns:
         tuple: (D(HR), D(G(LR))) as scalar tensors, each in [0, 1].
     """
-    _check("adversarial_loss", kind, ADVERSARIAL_LOSSES)
+    _check("adversarial.type", kind, ADVERSARIAL_LOSSES)
     if ADVERSARIAL_LOSSES[kind][2]:  # relativistic
         real_logits, fake_logits = real_logits - fake_logits.mean(), fake_logits - real_logits.mean()
     return torch.sigmoid(real_logits).mean(), torch.sigmoid(fake_logits).mean()
@@ -146,74 +202,55 @@ def discriminator_outputs(kind, real_logits, fake_logits):
 
 def needs_real_logits(kind):
     """Whether the generator's adversarial loss ``kind`` also needs D(HR)."""
-    _check("adversarial_loss", kind, ADVERSARIAL_LOSSES)
+    _check("adversarial.type", kind, ADVERSARIAL_LOSSES)
     return ADVERSARIAL_LOSSES[kind][2]
 
 
 class GeneratorLoss(nn.Module):
-    """``content_weight`` x content + ``pixel_weight`` x pixel + ``adversarial_weight`` x
-    adversarial, from a stage config.
+    """The weighted sum of the terms of a stage's loss spec (module docstring).
 
     Args:
-        stage (dict): ``content_loss`` ('mse' | 'l1' | 'vgg' | 'lr_mse'), ``content_weight``
-            (1.0), ``vgg_loss_scale`` (1 / 12.75), ``vgg_distance`` ('mse' | 'l1'),
-            ``pixel_loss`` (None | 'mse' | 'l1') and ``pixel_weight``, and in the GAN stage
-            ``adversarial_loss`` ('vanilla' | 'relativistic') and ``adversarial_weight`` (1e-3).
+        spec (dict): ``stage.loss`` (:func:`check_spec`).
         feature_net (callable): phi_{i,j} (a ``models.TruncatedVGG19``, or its compiled
-            wrapper) when ``content_loss == 'vgg'``.
-        scale (int): the SR factor (for ``content_loss == 'lr_mse'``).
+            wrapper) for a ``"vgg"`` content term.
+        scale (int): the SR factor: the period of the ``grid`` term.
+        mode (str): the stage's mode (``"gan"`` needs an adversarial term).
 
-    Call: ``loss(sr, hr, fake_logits=None, real_logits=None)`` with images in [-1, 1] and,
-    in the GAN stage, D's logits on ``sr`` (with gradient) and on ``hr`` (detached, for the
-    relativistic loss). Returns ``(total, terms)``: the scalar to minimise and a dict of the
-    unweighted ``content_loss`` (``pixel_loss``, ``adversarial_loss``) tensors.
+    Call: ``loss(sr, hr, fake_logits=None, real_logits=None, fake_maps=(), real_maps=())`` with
+    images in [-1, 1] and, in the GAN stage, D's logits on ``sr`` (with gradient) and on ``hr``
+    (detached, for the relativistic loss) and D's feature maps of both (feature matching).
+    Returns ``(total, terms)``: the scalar to minimise and a dict of the unweighted
+    ``<term>_loss`` tensors.
     """
 
-    def __init__(self, stage, feature_net=None, scale=4):
+    def __init__(self, spec, feature_net=None, scale=4, mode="gan"):
         super().__init__()
-        self.content = stage.get("content_loss", "mse")
-        _check("content_loss", self.content, {*PIXEL_LOSSES, "vgg", "lr_mse"})
-        self.scale = scale
-        if self.content == "vgg" and feature_net is None:
-            raise ValueError("content_loss 'vgg' needs the VGG19 feature network")
-        self.adversarial = stage.get("adversarial_loss", "vanilla")
-        _check("adversarial_loss", self.adversarial, ADVERSARIAL_LOSSES)
-        self.content_weight = stage.get("content_weight", 1.0)
-        self.adversarial_weight = stage.get("adversarial_weight", 1e-3)
-        self.vgg_loss_scale = stage.get("vgg_loss_scale", 1 / 12.75)
-        self.vgg_distance = stage.get("vgg_distance", "mse")
-        _check("vgg_distance", self.vgg_distance, PIXEL_LOSSES)
-        self.pixel = stage.get("pixel_loss")
-        if self.pixel is not None:
-            _check("pixel_loss", self.pixel, PIXEL_LOSSES)
-        self.pixel_weight = stage.get("pixel_weight", 0.0)
-        self.grid_weight = stage.get("grid_weight", 0.0)
-        self.feature_matching_weight = stage.get("feature_matching_weight", 0.0)
-        self.feature_net = feature_net
+        self.spec = check_spec(spec, mode)
+        self.vgg = vgg_content(self.spec)
+        if self.vgg is not None and feature_net is None:
+            raise ValueError("a 'vgg' content loss needs the VGG19 feature network")
+        self.weights = {f"{term}_loss": value["weight"] for term, value in self.spec.items() if value}
+        self.feature_net, self.scale = feature_net, scale
 
     def content_loss(self, sr, hr):
         """The content term, unweighted (no gradient flows into the HR side)."""
-        if self.content == "lr_mse":
-            return _lr_mse(sr, hr, self.scale)
-        if self.content != "vgg":
-            return PIXEL_LOSSES[self.content](sr, hr)
+        if self.vgg is None:
+            return CONTENT_LOSSES[self.spec["content"]["type"]](sr, hr)
         with torch.no_grad():
             hr_features = self.feature_net(hr)  # the target: no graph needed
-        return self.vgg_loss_scale * PIXEL_LOSSES[self.vgg_distance](self.feature_net(sr), hr_features)
+        return self.vgg.scale * PIXEL_LOSSES[self.vgg.distance](self.feature_net(sr), hr_features)
 
     def forward(self, sr, hr, fake_logits=None, real_logits=None, fake_maps=(), real_maps=()):
+        spec = self.spec
         terms = {"content_loss": self.content_loss(sr, hr)}
-        total = self.content_weight * terms["content_loss"]
-        if self.pixel is not None:
-            terms["pixel_loss"] = PIXEL_LOSSES[self.pixel](sr, hr)
-            total = total + self.pixel_weight * terms["pixel_loss"]
-        if self.grid_weight:
+        if spec["pixel"]:
+            terms["pixel_loss"] = PIXEL_LOSSES[spec["pixel"]["type"]](sr, hr)
+        if spec["grid"]:
             terms["grid_loss"] = grid_loss(sr, hr, self.scale)
-            total = total + self.grid_weight * terms["grid_loss"]
-        if self.feature_matching_weight and fake_maps:
+        if spec["feature_matching"] and fake_maps:
             terms["feature_matching_loss"] = feature_matching_loss(fake_maps, real_maps)
-            total = total + self.feature_matching_weight * terms["feature_matching_loss"]
-        if fake_logits is not None:
-            terms["adversarial_loss"] = ADVERSARIAL_LOSSES[self.adversarial][1](fake_logits, real_logits)
-            total = total + self.adversarial_weight * terms["adversarial_loss"]
+        if spec["adversarial"] and fake_logits is not None:
+            generator_loss = ADVERSARIAL_LOSSES[spec["adversarial"]["type"]][1]
+            terms["adversarial_loss"] = generator_loss(fake_logits, real_logits)
+        total = sum(self.weights[name] * value for name, value in terms.items())
         return total, terms

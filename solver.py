@@ -7,8 +7,9 @@ pretrained generator, trained against the discriminator, with ``losses.Generator
 content + 1e-3 adversarial loss, or ESRGAN's). The generator family is
 ``config.generator.arch`` (``archs.GENERATORS``). Precision: ``precision.py``; checkpoints:
 ``checkpoints.py``; logs: ``training_log.py``; inference and evaluation: ``inference.py``. The
-GAN stage's remedies (a moving average of G, a D that sees luma only, random translation of D's
-inputs; the networks' own options in ``archs``) are measured in report/README.md, section 5.
+GAN stage's remedies (a moving average of G, a D that sees the mean of the channels, the
+feature matching and grid terms of ``losses``) are measured in report/README.md, sections 5 and
+10; ``report/gan_ablation.py`` adds the views of D's input it measured to ``D_INPUTS``.
 """
 import contextlib
 import math
@@ -19,7 +20,6 @@ from types import SimpleNamespace
 
 import torch
 import torch.nn as nn
-import torch.nn.functional as F
 from easydict import EasyDict
 
 import checkpoints
@@ -28,7 +28,8 @@ import precision
 import training_log
 from archs import TruncatedVGG19, build_discriminator, build_generator, full_kwargs, load_weights
 from inference import read_generator, resolve_device, super_resolve, validate
-from losses import GeneratorLoss, discriminator_loss, discriminator_outputs, needs_real_logits
+from losses import (GeneratorLoss, check_spec, discriminator_loss, discriminator_outputs,
+                    needs_real_logits, vgg_content)
 from utils import batch_to_signed, batch_to_unit, progress_bar, signed_to_unit
 from weight_average import WeightAverage
 
@@ -101,11 +102,11 @@ def build_training(config, stage, device):
         optimizer_d = _adam(discriminator, stage.lr_d, config)
         scheduler_d = torch.optim.lr_scheduler.MultiStepLR(
             optimizer_d, [int(m) for m in stage.milestones], stage.gamma)
-    if stage.content_loss == "vgg":
-        content_net = TruncatedVGG19(
-            stage.vgg_i, stage.vgg_j, weights=config.vgg_weights,
-            before_activation=stage.get("vgg_before_activation", False),
-        ).to(device, memory_format=memory_format)
+    vgg = vgg_content(check_spec(stage.loss, stage.mode))
+    if vgg is not None:
+        content_net = TruncatedVGG19(vgg.i, vgg.j, weights=config.vgg_weights,
+                                     before_activation=vgg.before_activation
+                                     ).to(device, memory_format=memory_format)
     # The networks as the training steps call them: in DDP under torchrun (gradients averaged
     # over the ranks; rank 0's initial weights everywhere), compiled with config.compile. The
     # generator step calls D's own module, not its DDP wrapper: D is frozen there, and a DDP
@@ -120,7 +121,8 @@ def build_training(config, stage, device):
             optimizer_g, [int(m) for m in stage.milestones], stage.gamma),
         # one scaler per optimizer, each updated once per step (precision.grad_scaler)
         scaler_g=precision.grad_scaler(device, amp_dtype), scaler_d=precision.grad_scaler(device, amp_dtype),
-        loss=GeneratorLoss(stage, step_nets.content_net, config.scale), step_nets=step_nets,
+        loss=GeneratorLoss(stage.loss, step_nets.content_net, config.scale, stage.mode),
+        step_nets=step_nets,
         device=device, amp_dtype=amp_dtype,
         generator_ema=None if ema_decay is None else WeightAverage(generator, ema_decay),
         discriminator=discriminator, optimizer_d=optimizer_d, scheduler_d=scheduler_d,
@@ -273,49 +275,10 @@ def frozen(module):
             param.requires_grad_(flag)
 
 
-def random_translate(imgs, max_shift):
-    """Shift each image by its own random offset of -max_shift..max_shift pixels per axis
-    (reflected borders, same size): DiffAugment's translation (Zhao et al., 2020).
-
-    Applied to every input of the discriminator, real and fake alike, and differentiable, so
-    the generator's gradient passes through it. A pattern locked to the generator's 4x4 output
-    grid then lands at a random phase of D's stride-2 grid, and D cannot key on it.
-
-    Args:
-        imgs (Tensor): (N, C, H, W), H and W > max_shift.
-        max_shift (int): 0 returns ``imgs`` unchanged.
-    """
-    if not max_shift:
-        return imgs
-    n, _, h, w = imgs.shape
-    padded = F.pad(imgs, (max_shift,) * 4, mode="reflect")
-    offsets = torch.randint(0, 2 * max_shift + 1, (n, 2)).tolist()  # global RNG: resumable
-    return torch.stack([padded[i, :, dy:dy + h, dx:dx + w] for i, (dy, dx) in enumerate(offsets)])
-
-
-def luma(imgs):
-    """The luma of RGB images (ITU-R BT.601 weights), repeated over the three channels.
-
-    With ``stage.d_input = "luma"`` every input of the discriminator goes through it: D judges
-    texture, not colour (DPED's texture discriminator sees gray images, Ignatov et al., ICCV
-    2017), so the adversarial gradient cannot shift the output's chroma, which the content loss
-    alone then fixes: no colour fringes where D would reward them. No preset uses it (report
-    section 5d).
-
-    Args:
-        imgs (Tensor): (N, 3, H, W), any range (the weights sum to 1: [-1, 1] stays [-1, 1]).
-
-    Returns:
-        Tensor: (N, 3, H, W), three equal channels; differentiable.
-    """
-    weights = imgs.new_tensor([0.299, 0.587, 0.114]).view(1, 3, 1, 1)
-    return (imgs * weights).sum(dim=1, keepdim=True).expand_as(imgs)
-
-
 def gray(imgs):
     """The mean of the three channels, repeated over them: what D sees with ``d_input="gray"``.
 
-    Unlike :func:`luma`, whose gradient (0.299, 0.587, 0.114) per pixel moves the chroma too
+    Unlike the BT.601 luma, whose gradient (0.299, 0.587, 0.114) per pixel moves the chroma too
     (Cb by -0.19 per unit), the gradient of the mean is along (1, 1, 1), which changes Y alone:
     Cb's and Cr's weights sum to zero. The adversarial gradient at the output is then free of
     colour, and the output's colour is the content loss's alone.
@@ -323,22 +286,9 @@ def gray(imgs):
     return imgs.mean(dim=1, keepdim=True).expand_as(imgs)
 
 
-def gray_highpass(imgs, sigma=2.0):
-    """:func:`gray` minus its Gaussian blur (``sigma`` HR pixels): what D sees under frequency
-    separation (Fritsche et al., ICCVW 2019): the adversary judges the fine detail only; colour
-    and coarse structure are left to the content loss."""
-    y = imgs.mean(dim=1, keepdim=True)  # (N, 1, H, W), chroma-free gradient
-    radius = int(3 * sigma + 0.5)
-    x = torch.arange(-radius, radius + 1, device=imgs.device, dtype=imgs.dtype)
-    kernel = torch.exp(-x ** 2 / (2 * sigma ** 2))
-    kernel = kernel / kernel.sum()
-    padded = F.pad(y, (radius,) * 4, mode="reflect")
-    blurred = F.conv2d(F.conv2d(padded, kernel.view(1, 1, 1, -1)), kernel.view(1, 1, -1, 1))
-    return (y - blurred).expand_as(imgs)
-
-
 # what the discriminator sees of an image (stage.d_input)
-D_INPUTS = {"rgb": lambda imgs: imgs, "luma": luma, "gray": gray, "gray_highpass": gray_highpass}
+# (report/gan_ablation.py adds its own views)
+D_INPUTS = {"rgb": lambda imgs: imgs, "gray": gray}
 
 
 @contextlib.contextmanager
@@ -366,10 +316,7 @@ def _gan_step(training, lr_imgs, hr_imgs, stage):
     discriminator_g = training.step_nets.discriminator_g  # D's own module (no DDP): frozen
     amp_dtype = training.amp_dtype
     autocast = torch.autocast(lr_imgs.device.type, dtype=amp_dtype, enabled=amp_dtype is not None)
-    kind, shift, view = stage.adversarial_loss, stage.d_translate, D_INPUTS[stage.d_input]
-
-    def d_view(imgs):  # every input of D, real or fake, goes through the same view
-        return view(random_translate(imgs, shift))
+    kind, d_view = stage.loss.adversarial.type, D_INPUTS[stage.d_input]  # every input of D: its view
 
     with autocast:
         sr_imgs = generator(lr_imgs)  # (N, 3, 96, 96) in [-1, 1]
@@ -386,7 +333,7 @@ def _gan_step(training, lr_imgs, hr_imgs, stage):
     # D frozen: the generator's loss flows through D to G, but D's weights get no gradient.
     with frozen(training.discriminator):
         with autocast:
-            matching = stage.feature_matching_weight > 0
+            matching = stage.loss.feature_matching is not None
             with conv_features(discriminator_g) if matching else contextlib.nullcontext([]) as fake_maps:
                 fake_logits_g = discriminator_g(d_view(sr_imgs))
             # The relativistic loss compares with D(HR), and feature matching with D's features

@@ -39,6 +39,7 @@ import solver
 from archs import fetch_vgg19_weights
 from config import SHARED_ROOT, from_env, srcnn_config
 from datasets import SRTestDataset, SRTrainDataset, as_pairs
+from losses import vgg_content
 from utils import seed_everything
 
 
@@ -53,7 +54,7 @@ def prepare(config, log=print):
     """
     make_lists(config, log)
     for stage in config.stages.values():
-        if stage.iterations and stage.content_loss == "vgg":
+        if stage.iterations and vgg_content(stage.loss) is not None:
             log(f"{stage.name}: VGG19 weights {fetch_vgg19_weights(config.vgg_weights)}")
 
 

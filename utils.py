@@ -260,14 +260,18 @@ def check_scale(scale):
 def merge_config(base, *overrides):
     """A deep-merged EasyDict copy of ``base`` with each override dict applied in turn.
 
-    Nested dicts merge key by key; any other value (lists included) replaces the old one.
-    The notebooks use it for presets and for the JSON of the ``SRGAN_CONFIG`` environment
-    variable, e.g. ``SRGAN_CONFIG='{"stages": {"pretrain": {"iterations": 50}}}'``.
+    Nested dicts merge key by key, unless the new one names another ``arch`` or ``type`` than
+    the old one (another network, another loss: its own parameters, not the old one's); any
+    other value (lists included) replaces the old one. The notebooks use it for presets and for
+    the JSON of the ``SRGAN_CONFIG`` environment variable, e.g.
+    ``SRGAN_CONFIG='{"stages": {"pretrain": {"iterations": 50}}}'``.
     """
     merged = EasyDict(base)
     for override in overrides:
         for key, value in (override or {}).items():
-            if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            old = merged.get(key)
+            if isinstance(value, dict) and isinstance(old, dict) and not any(
+                    name in value and name in old and value[name] != old[name] for name in ("arch", "type")):
                 merged[key] = merge_config(merged[key], value)
             else:
                 merged[key] = value

@@ -5,7 +5,7 @@
 | ``archs/srresnet.py`` | ``SRResNet`` (the SRGAN generator) | Ledig et al., CVPR 2017 |
 | ``archs/rrdbnet.py`` | ``RRDBNet`` (the ESRGAN generator) | Wang et al., ECCVW 2018 |
 | ``archs/srcnn.py`` | ``SRCNN`` | Dong et al., ECCV 2014 |
-| ``archs/discriminators.py`` | SRGAN's, ESRGAN's (``vgg``), PatchGAN, U-Net | see each class |
+| ``archs/discriminators.py`` | SRGAN's, ESRGAN's (``vgg``) | see each class |
 | ``archs/vgg.py`` | ``TruncatedVGG19`` (perceptual loss) | Simonyan and Zisserman 2015 |
 
 Every generator takes (N, 3, h, w) LR images in [0, 1], returns (N, 3, h * scale, w * scale)
@@ -20,12 +20,10 @@ of ``GENERATORS``; ``config.generator`` names it with ``arch`` and holds its key
 import inspect
 
 from archs.common import Blur121, load_weights
-from archs.discriminators import (DISCRIMINATORS, Discriminator,
-                                  PatchDiscriminator, UNetDiscriminator, VGGStyleDiscriminator,
-                                  build_discriminator)
+from archs.discriminators import DISCRIMINATORS, Discriminator, VGGStyleDiscriminator, build_discriminator
 from archs.rrdbnet import RRDB, ResidualDenseBlock, RRDBNet
 from archs.srcnn import SRCNN
-from archs.srresnet import UPSAMPLERS, ResidualBlock, ResizeConvBlock, SRResNet, SubPixelBlock, icnr_
+from archs.srresnet import UPSAMPLERS, ResidualBlock, ResizeConvBlock, SRResNet, SubPixelBlock
 from archs.vgg import VGG19_URL, TruncatedVGG19, fetch_vgg19_weights, load_vgg19_state_dict
 
 GENERATORS = {"srresnet": SRResNet, "rrdbnet": RRDBNet, "srcnn": SRCNN}
@@ -57,7 +55,7 @@ def full_kwargs(kind, kwargs):
 
 
 __all__ = ["GENERATORS", "DISCRIMINATORS", "build_generator", "build_discriminator", "full_kwargs",
-           "load_weights", "SRResNet", "ResidualBlock", "SubPixelBlock", "ResizeConvBlock", "icnr_",
+           "load_weights", "SRResNet", "ResidualBlock", "SubPixelBlock", "ResizeConvBlock",
            "UPSAMPLERS", "RRDBNet", "RRDB", "ResidualDenseBlock", "SRCNN", "Discriminator",
-           "PatchDiscriminator", "UNetDiscriminator", "VGGStyleDiscriminator", "Blur121",
+           "VGGStyleDiscriminator", "Blur121",
            "TruncatedVGG19", "fetch_vgg19_weights", "load_vgg19_state_dict", "VGG19_URL"]

@@ -1,31 +1,19 @@
-"""The discriminators: SRGAN's, ESRGAN's VGG-style one, PatchGAN and Real-ESRGAN's U-Net.
+"""The discriminators: SRGAN's and ESRGAN's VGG-style one.
 
 ``archs.build_discriminator(arch, ...)`` builds one from ``config.discriminator``; the solver's
-GAN stage trains it against the generator. All take HR-range images in [-1, 1] and return
-logits (the sigmoid lives in the loss). Options whose defaults are the papers' networks:
-``spectral_norm`` (Miyato et al. 2018), ``batch_norm`` and ``antialias`` (blurred stride-2
-downsampling, Zhang 2019, so that D cannot key on a pattern locked to the output grid).
+GAN stage trains it against the generator. Both take HR-range images in [-1, 1] and return
+logits (the sigmoid lives in the loss). SRGAN's has options whose defaults are the paper's
+network: ``spectral_norm`` (Miyato et al. 2018) and ``batch_norm``. (``report/gan_ablation.py``
+adds the PatchGAN, U-Net and anti-aliased discriminators it measured.)
 """
 import torch.nn as nn
 import torch.nn.functional as F
 from torch.nn.utils.parametrizations import spectral_norm as _spectral_norm
 
-from archs.common import Blur121
-
 
 def _sn(layer, enabled):
     """``layer`` with spectral normalisation of its weight (Miyato et al., 2018) when enabled."""
     return _spectral_norm(layer) if enabled else layer
-
-
-def _down_conv(in_channels, out_channels, stride, antialias, spectral_norm, kernel_size=3):
-    """A conv with the given stride; with ``antialias``, stride 1 then the blurred x2
-    downsampling of :class:`archs.common.Blur121`."""
-    pad = (kernel_size - 1) // 2
-    if stride == 1 or not antialias:
-        return [_sn(nn.Conv2d(in_channels, out_channels, kernel_size, stride, pad), spectral_norm)]
-    return [_sn(nn.Conv2d(in_channels, out_channels, kernel_size, 1, pad), spectral_norm),
-            Blur121(padding="reflect", stride=2)]
 
 
 class Discriminator(nn.Module):
@@ -47,21 +35,19 @@ class Discriminator(nn.Module):
         spectral_norm (bool): spectral normalisation of every conv and dense layer (False):
             D becomes 1-Lipschitz per layer, so it cannot win the game by sharpening its
             decision boundary without limit.
-        antialias (bool): blurred downsampling (``archs.common.Blur121``, stride 2) in place of the
-            stride-2 convs (False).
 
     Shapes: (N, 3, H, W) in [-1, 1] -> (N,) logits. Receptive field: the whole patch.
     """
 
     def __init__(self, channels=64, n_convs=8, fc_size=1024, pool_size=6, batch_norm=True,
-                 spectral_norm=False, antialias=False):
+                 spectral_norm=False):
         super().__init__()
         if n_convs < 2 or n_convs % 2:
             raise ValueError(f"n_convs must be even and >= 2, got {n_convs}")
         layers, in_channels = [], 3
         for k in range(n_convs):
             out_channels = channels * 2 ** (k // 2)
-            layers += _down_conv(in_channels, out_channels, 1 + k % 2, antialias, spectral_norm)
+            layers += self.down_conv(in_channels, out_channels, 1 + k % 2, spectral_norm)
             if k > 0 and batch_norm:
                 layers.append(nn.BatchNorm2d(out_channels))
             layers.append(nn.LeakyReLU(0.2, inplace=True))
@@ -75,96 +61,14 @@ class Discriminator(nn.Module):
             _sn(nn.Linear(fc_size, 1), spectral_norm),
         )
 
+    @staticmethod
+    def down_conv(in_channels, out_channels, stride, spectral_norm):
+        """The layers of one 3x3 conv with the given stride (a subclass may downsample otherwise)."""
+        return [_sn(nn.Conv2d(in_channels, out_channels, 3, stride, 1), spectral_norm)]
+
     def forward(self, hr_imgs):
         features = self.pool(self.features(hr_imgs))  # (N, 512, 6, 6)
         return self.classifier(features).squeeze(1)  # (N,) logits
-
-
-class PatchDiscriminator(nn.Module):
-    """PatchGAN (Isola et al., CVPR 2017): a map of logits, each judging one local patch.
-
-    4x4 convs: ``channels`` (stride 2, no norm), 2x, 4x (stride 2), 8x ``channels`` (stride 1),
-    then a 4x4 conv to one channel; LeakyReLU 0.2, BN after the middle convs unless
-    ``spectral_norm``. With ``n_layers=3`` every logit sees a 70x70 patch of the input (the
-    pix2pix "70x70 PatchGAN"): the realism feedback is per region, so texture is judged where
-    it is drawn instead of being averaged into one logit per image.
-
-    Args:
-        channels (int): channels of the first conv (64).
-        n_layers (int): stride-2 convs (3).
-        batch_norm (bool): BN after the middle convs (True).
-        spectral_norm (bool): spectral normalisation of every conv (False).
-        antialias (bool): blurred downsampling in place of the stride-2 convs (False).
-
-    Shapes: (N, 3, H, W) in [-1, 1] -> (N, 1, ~H/8, ~W/8) logits (H, W >= 32 for the default).
-    """
-
-    def __init__(self, channels=64, n_layers=3, batch_norm=True, spectral_norm=False,
-                 antialias=False):
-        super().__init__()
-        layers = _down_conv(3, channels, 2, antialias, spectral_norm, 4) + [nn.LeakyReLU(0.2, True)]
-        in_channels = channels
-        for k in range(1, n_layers + 1):
-            out_channels = channels * 2 ** min(k, 3)
-            layers += _down_conv(in_channels, out_channels, 2 if k < n_layers else 1, antialias,
-                                 spectral_norm, 4)
-            if batch_norm:
-                layers.append(nn.BatchNorm2d(out_channels))
-            layers.append(nn.LeakyReLU(0.2, inplace=True))
-            in_channels = out_channels
-        layers.append(_sn(nn.Conv2d(in_channels, 1, 4, 1, 1), spectral_norm))
-        self.body = nn.Sequential(*layers)
-
-    def forward(self, hr_imgs):
-        return self.body(hr_imgs)  # (N, 1, h', w') logits
-
-
-class UNetDiscriminator(nn.Module):
-    """The U-Net discriminator with spectral normalisation of Real-ESRGAN (Wang et al., 2021).
-
-    A 3x3 conv, three 4x4 stride-2 convs down (``channels`` x 2, 4, 8), three bilinear x2
-    upsamplings + 3x3 convs back up with skip connections (sums), two 3x3 convs and a 3x3 conv
-    to one channel: one logit per pixel, so the generator learns where its output looks fake,
-    not only whether it does. Spectral norm on every conv but the first and the last; no BN.
-
-    Args:
-        channels (int): channels of the first conv (64).
-        skip_connection (bool): the U-Net's skip sums (True).
-        spectral_norm (bool): spectral normalisation (True, as Real-ESRGAN).
-
-    Shapes: (N, 3, H, W) in [-1, 1] -> (N, 1, H, W) logits (any H, W >= 8).
-    """
-
-    def __init__(self, channels=64, skip_connection=True, spectral_norm=True):
-        super().__init__()
-        c, sn = channels, spectral_norm
-        self.skip_connection = skip_connection
-        self.conv0 = nn.Conv2d(3, c, 3, 1, 1)
-        self.down = nn.ModuleList([_sn(nn.Conv2d(c, c * 2, 4, 2, 1, bias=False), sn),
-                                   _sn(nn.Conv2d(c * 2, c * 4, 4, 2, 1, bias=False), sn),
-                                   _sn(nn.Conv2d(c * 4, c * 8, 4, 2, 1, bias=False), sn)])
-        self.up = nn.ModuleList([_sn(nn.Conv2d(c * 8, c * 4, 3, 1, 1, bias=False), sn),
-                                 _sn(nn.Conv2d(c * 4, c * 2, 3, 1, 1, bias=False), sn),
-                                 _sn(nn.Conv2d(c * 2, c, 3, 1, 1, bias=False), sn)])
-        self.head = nn.Sequential(
-            _sn(nn.Conv2d(c, c, 3, 1, 1, bias=False), sn), nn.LeakyReLU(0.2, inplace=True),
-            _sn(nn.Conv2d(c, c, 3, 1, 1, bias=False), sn), nn.LeakyReLU(0.2, inplace=True),
-            nn.Conv2d(c, 1, 3, 1, 1))
-
-    def forward(self, hr_imgs):
-        x = F.leaky_relu(self.conv0(hr_imgs), 0.2)  # (N, c, H, W)
-        skips = [x]
-        for conv in self.down:
-            x = F.leaky_relu(conv(x), 0.2)  # (N, 2c, H/2, W/2), then H/4, then H/8
-            skips.append(x)
-        skips.pop()  # the bottom of the U has no skip of its own
-        for conv in self.up:
-            skip = skips.pop()
-            x = F.interpolate(x, size=skip.shape[-2:], mode="bilinear", align_corners=False)
-            x = F.leaky_relu(conv(x), 0.2)
-            if self.skip_connection:
-                x = x + skip
-        return self.head(x)  # (N, 1, H, W) logits
 
 
 class VGGStyleDiscriminator(nn.Module):
@@ -218,8 +122,7 @@ class VGGStyleDiscriminator(nn.Module):
         return self.linear2(x).squeeze(1)  # (N,) logits
 
 
-DISCRIMINATORS = {"srgan": Discriminator, "patch": PatchDiscriminator, "unet": UNetDiscriminator,
-                  "vgg": VGGStyleDiscriminator}
+DISCRIMINATORS = {"srgan": Discriminator, "vgg": VGGStyleDiscriminator}
 
 
 def build_discriminator(arch="srgan", **kwargs):

@@ -3,22 +3,20 @@
 ``archs.build_generator("srresnet", ...)`` builds it from ``config.generator``; ``train.ipynb``
 pretrains it alone with pixel MSE (stage 1), then trains it as SRGAN's generator (stage 2).
 
-Remedies for the adversarial stage, each an option whose default is the paper's network:
-``upsampler="resize"`` (nearest x2 + conv, Odena et al. 2016, as ESRGAN's RRDBNet) or
-``"resize_bilinear"`` instead of sub-pixel convolutions, or ``icnr=True`` (Aitken et al. 2017:
-each PixelShuffle starts as nearest-neighbour upsampling).
+The upsampling blocks are ``UPSAMPLERS``: the paper's sub-pixel convolution, or
+``upsampler="resize"`` (nearest x2 + conv, Odena et al. 2016, as ESRGAN's RRDBNet), the remedy
+against the grid pattern that the CPU presets use (``report/gan_ablation.py`` adds the other
+variants it measured).
 
 PReLU choice: one learned slope per PReLU layer (``nn.PReLU()``, as the paper's Figure 4 draws
 it); with the defaults SRResNet then has 1,549,462 parameters. ``prelu_per_channel=True`` gives
 one slope per channel instead.
 """
-import functools
 import math
 
 import torch
 import torch.nn as nn
 
-from archs.common import Blur121
 from utils import check_scale
 
 
@@ -59,69 +57,50 @@ class ResidualBlock(nn.Module):
 
 
 class SubPixelBlock(nn.Module):
-    """3x3 conv to ``upscale**2`` times the channels, PixelShuffle(upscale), PReLU (x2 upsampling).
+    """3x3 conv to ``upscale**2`` times the channels, PixelShuffle(upscale), PReLU (x2 upsampling)."""
 
-    ``icnr=True`` initialises the conv with ICNR (Aitken et al., 2017): the ``upscale**2``
-    filters that PixelShuffle interleaves into one output channel start equal, so the block
-    starts as a conv followed by nearest-neighbour upsampling, with no checkerboard.
-    """
-
-    def __init__(self, channels=64, upscale=2, kernel_size=3, prelu_per_channel=False, icnr=False):
+    def __init__(self, channels=64, upscale=2, kernel_size=3, prelu_per_channel=False):
         super().__init__()
         conv = nn.Conv2d(channels, channels * upscale ** 2, kernel_size, padding=kernel_size // 2)
-        if icnr:
-            icnr_(conv.weight, upscale)
-            nn.init.zeros_(conv.bias)
         self.body = nn.Sequential(conv, nn.PixelShuffle(upscale), _prelu(channels, prelu_per_channel))
+
+    @staticmethod
+    def input_radius(kernel_radius):
+        """Pixels of the block's input an output pixel depends on, each way: the conv works
+        before the x2."""
+        return kernel_radius
 
     def forward(self, x):
         return self.body(x)
 
 
 class ResizeConvBlock(nn.Module):
-    """Nearest-neighbour (or bilinear) x``upscale`` upsampling, 3x3 conv, PReLU (resize-conv).
+    """Nearest-neighbour x``upscale`` upsampling, 3x3 conv, PReLU (resize-convolution).
 
     Odena, Dumoulin and Olah (2016): unlike a sub-pixel or transposed convolution, every output
-    pixel is made by the same filter. ESRGAN's RRDBNet upsamples this way (nearest). After a
-    nearest upsampling the filter still sees whether it sits at the left or the right of a
-    2x2 block (a difference across the block edge is zero inside it), so a pattern of period 2
-    stays within reach; bilinear upsampling (``mode="bilinear"``) smooths that edge away, and
-    ``blur=True`` filters the conv's output with [1, 2, 1] x [1, 2, 1] / 16 (as StyleGAN's
-    upsampling layers), whose response at the Nyquist frequency is zero: no pattern of period
-    2 can leave the block.
+    pixel is made by the same filter. ESRGAN's RRDBNet upsamples this way.
     """
 
-    def __init__(self, channels=64, upscale=2, kernel_size=3, prelu_per_channel=False,
-                 mode="nearest", blur=False):
+    def __init__(self, channels=64, upscale=2, kernel_size=3, prelu_per_channel=False):
         super().__init__()
         self.body = nn.Sequential(
-            nn.Upsample(scale_factor=upscale, mode=mode),
+            nn.Upsample(scale_factor=upscale, mode="nearest"),
             nn.Conv2d(channels, channels, kernel_size, padding=kernel_size // 2),
-            *([Blur121(padding="replicate")] if blur else []),
             _prelu(channels, prelu_per_channel),
         )
+
+    @staticmethod
+    def input_radius(kernel_radius):
+        """Pixels of the block's input an output pixel depends on, each way: the conv works
+        after the x2."""
+        return kernel_radius / 2
 
     def forward(self, x):
         return self.body(x)
 
 
-def icnr_(weight, upscale=2, init=nn.init.kaiming_normal_):
-    """ICNR initialisation, in place, of a conv weight (C * upscale**2, C_in, k, k) feeding a
-    PixelShuffle(upscale): one random filter per output channel, repeated for its sub-pixels."""
-    out_channels = weight.shape[0]
-    if out_channels % upscale ** 2:
-        raise ValueError(f"ICNR needs output channels divisible by upscale**2 = {upscale ** 2}, "
-                         f"got {out_channels}")
-    with torch.no_grad():
-        base = torch.empty(out_channels // upscale ** 2, *weight.shape[1:])
-        init(base)
-        weight.copy_(base.repeat_interleave(upscale ** 2, dim=0))  # PixelShuffle's channel order
-    return weight
-
-
-UPSAMPLERS = {"subpixel": SubPixelBlock, "resize": ResizeConvBlock,
-              "resize_bilinear": functools.partial(ResizeConvBlock, mode="bilinear"),
-              "resize_blur": functools.partial(ResizeConvBlock, blur=True)}
+# upsampler name: x2 block (channels, upscale, kernel_size, prelu_per_channel), with input_radius
+UPSAMPLERS = {"subpixel": SubPixelBlock, "resize": ResizeConvBlock}
 
 
 class SRResNet(nn.Module):
@@ -140,10 +119,8 @@ class SRResNet(nn.Module):
         batch_norm (bool): the paper's BN layers (True). False removes them, as Lim et al.
             (EDSR, 2017) do: evaluation then does not depend on running statistics, which
             lag behind the weights early in training (the ``sample`` preset uses this).
-        upsampler (str): ``"subpixel"`` (the paper's), ``"resize"`` (nearest x2 + conv,
-            :class:`ResizeConvBlock`), ``"resize_bilinear"`` (bilinear x2 + conv) or
-            ``"resize_blur"`` (nearest x2 + conv + [1, 2, 1] blur), a key of ``UPSAMPLERS``.
-        icnr (bool): ICNR initialisation of the sub-pixel convs (:class:`SubPixelBlock`).
+        upsampler (str): ``"subpixel"`` (the paper's) or ``"resize"`` (nearest x2 + conv,
+            :class:`ResizeConvBlock`): a key of ``UPSAMPLERS``.
 
     Shapes: (N, 3, h, w) in [0, 1] -> (N, 3, h * scale, w * scale) in [-1, 1]. Receptive
     radius (``receptive_radius``): 40 LR pixels with the defaults (head 4 + 16 blocks x 2 +
@@ -153,13 +130,11 @@ class SRResNet(nn.Module):
     input_multiple = 1  # any LR size
 
     def __init__(self, n_blocks=16, channels=64, scale=4, large_kernel=9, small_kernel=3,
-                 prelu_per_channel=False, batch_norm=True, upsampler="subpixel", icnr=False):
+                 prelu_per_channel=False, batch_norm=True, upsampler="subpixel"):
         super().__init__()
         check_scale(scale)
         if upsampler not in UPSAMPLERS:
             raise ValueError(f"upsampler must be one of {sorted(UPSAMPLERS)}, got {upsampler!r}")
-        if icnr and upsampler != "subpixel":
-            raise ValueError(f"icnr=True initialises sub-pixel convs; upsampler is {upsampler!r}")
         self.scale = scale
         self.head = nn.Sequential(
             nn.Conv2d(3, channels, large_kernel, padding=large_kernel // 2),
@@ -172,19 +147,14 @@ class SRResNet(nn.Module):
             nn.Conv2d(channels, channels, small_kernel, padding=small_kernel // 2),
             _norm(channels, batch_norm),
         )
-        extra = dict(icnr=icnr) if upsampler == "subpixel" else {}
         self.upsample = nn.Sequential(*[
-            UPSAMPLERS[upsampler](channels, 2, small_kernel, prelu_per_channel, **extra)
+            UPSAMPLERS[upsampler](channels, 2, small_kernel, prelu_per_channel)
             for _ in range(int(math.log2(scale)))])
         self.tail = nn.Conv2d(channels, 3, large_kernel, padding=large_kernel // 2)
-        # LR pixels: head, 2 convs per block, fuse; each x2 upsampling's conv works at the
-        # resolution before (sub-pixel) or after (resize) its x2 (bilinear: one more input
-        # pixel each way); the tail at x scale. tests/test_archs.py measures it.
+        # LR pixels: head, 2 convs per block, fuse; each x2 upsampling block's radius in its
+        # input's pixels (2**i per LR pixel); the tail at x scale. tests/test_archs.py measures it.
         k, r = large_kernel // 2, small_kernel // 2
-        interp = 1 if upsampler == "resize_bilinear" else 0
-        blur = 1 if upsampler == "resize_blur" else 0  # one more pixel at the x2 resolution
-        ups = [(r + blur) / 2 ** (i + (upsampler != "subpixel")) + interp / 2 ** i
-               for i in range(int(math.log2(scale)))]
+        ups = [UPSAMPLERS[upsampler].input_radius(r) / 2 ** i for i in range(int(math.log2(scale)))]
         self.receptive_radius = math.ceil(k + 2 * r * n_blocks + r + sum(ups) + k / scale)
         measured = TILE_MARGINS.get((n_blocks, channels, upsampler, batch_norm, scale))
         self.tile_margin = min(self.receptive_radius, measured or self.receptive_radius)

@@ -1,7 +1,8 @@
 """VGG19 feature maps phi_{i,j} for the content (perceptual) losses of SRGAN and ESRGAN.
 
-``losses.GeneratorLoss`` calls :class:`TruncatedVGG19` when a stage's ``content_loss`` is
-``"vgg"``: SRGAN's VGG54 after its ReLU, ESRGAN's before it (``before_activation``).
+``losses.GeneratorLoss`` calls :class:`TruncatedVGG19` when a stage's content loss is
+``"vgg"`` (``stage.loss.content.type``): SRGAN's VGG54 after its ReLU, ESRGAN's before it
+(``before_activation``).
 """
 from pathlib import Path
 
@@ -98,8 +99,8 @@ def fetch_vgg19_weights(weights):
         if not path.is_file():
             raise FileNotFoundError(
                 f"VGG19 weights file {path} not found. Download {VGG19_URL} (torchvision's "
-                f"VGG19_Weights.IMAGENET1K_V1) and save it as {path}. The pixel-MSE content loss "
-                f"(content_loss='mse') needs no VGG.")
+                f"VGG19_Weights.IMAGENET1K_V1) and save it as {path}. A pixel content loss "
+                f"(stage.loss.content.type 'mse' or 'l1') needs no VGG.")
         return path
     cached = Path(torch.hub.get_dir()) / "checkpoints" / Path(VGG19_URL).name
     if cached.is_file():
@@ -112,8 +113,8 @@ def fetch_vgg19_weights(weights):
             f"VGG19 ImageNet weights are not in torchvision's cache ({cached}) and could not be "
             f"downloaded ({type(err).__name__}: {err}). On a machine with internet, download "
             f"{VGG19_URL} and put it at {cached}, or pass its path as the VGG weights "
-            f"(config.vgg_weights). The pixel-MSE content loss (content_loss='mse') needs no "
-            f"VGG.") from None
+            f"(config.vgg_weights). A pixel content loss (stage.loss.content.type "
+            f"'mse' or 'l1') needs no VGG.") from None
     return cached
 
 

@@ -31,29 +31,42 @@ from config import training_config
 from datasets import SRTestDataset, SRTrainDataset
 from metrics import grid_pattern, niqe, psnr_ssim
 from models import SRResNet
+from report import ablation_parts  # noqa: F401  (the variants' networks, views, loss)
 from report.detail_measures import KEYS as DETAIL_KEYS
 from report.detail_measures import detail_measures
 from utils import merge_config, seed_everything, signed_to_uint8
 
 ROOT = Path(__file__).resolve().parents[1]
 
-# Every variant is relative to BASE: the preset with the paper's sub-pixel upsampling and GAN
-# stage (the sample preset as it was before this ablation chose resize-convolution).
-BASE = {"generator": {"upsampler": "subpixel"}}
+# Every variant is relative to BASE: the preset with the paper's sub-pixel generator and GAN stage
+# (the sample preset as it was before this ablation chose its remedies).
+BASE = {"generator": {"upsampler": "subpixel"},
+        "stages": {"gan": {"loss": {"grid": None, "feature_matching": None}, "ema_decay": None,
+                           "d_input": "rgb"}}}
 RESIZE = {"generator": {"upsampler": "resize"}}
 BILINEAR = {"generator": {"upsampler": "resize_bilinear"}}
 BLUR = {"generator": {"upsampler": "resize_blur"}}
 SN_NO_BN = {"discriminator": {"spectral_norm": True, "batch_norm": False}}
+# another arch starts from its own defaults: the sample preset's sizes are restated
+ANTIALIAS = {"discriminator": {"arch": "srgan_antialias", "channels": 16, "fc_size": 256}}
 UNET = {"discriminator": {"arch": "unet", "channels": 16}}
 PATCH = {"discriminator": {"arch": "patch", "channels": 16, "spectral_norm": True, "batch_norm": False}}
 
 
-def gan(**values):
-    return {"stages": {"gan": values}}
+def gan(loss=None, **values):
+    """An override of the GAN stage: its loss terms (``loss``) and other keys."""
+    return {"stages": {"gan": dict(values, **({"loss": loss} if loss else {}))}}
 
 
-# the sample preset's GAN stage since session 6 (sections 5c-5d)
-RECIPE = merge_config(RESIZE, gan(grid_weight=1e2, ema_decay=0.99))
+def adversarial(weight, kind="vanilla"):
+    return {"adversarial": {"type": kind, "weight": weight}}
+
+
+RELATIVISTIC_5E3 = adversarial(5e-3, "relativistic")
+LR_MSE = {"content": {"type": "lr_mse", "weight": 1.0}}
+L1 = {"content": {"type": "l1", "weight": 1.0}}
+# the sample preset's GAN stage after sessions 5-6 (sections 5c-5d)
+RECIPE = merge_config(RESIZE, gan({"grid": {"weight": 1e2}}, ema_decay=0.99))
 
 
 # name: override of the preset (one change against "baseline", or a named combination)
@@ -61,81 +74,79 @@ VARIANTS = {
     "srresnet": {},  # names starting with "srresnet": the pretrained generator, no GAN stage
     "srresnet_resize": RESIZE,
     "baseline": {},
-    "relativistic": gan(adversarial_loss="relativistic"),
+    "relativistic": gan(adversarial(1e-3, "relativistic")),
     "sn_d": SN_NO_BN,
     "sn_bn_d": {"discriminator": {"spectral_norm": True}},
     "lr_d_1e-5": gan(lr_d=1e-5),
-    "antialias_d": {"discriminator": {"antialias": True}},
-    "translate_3": gan(d_translate=3),
+    "antialias_d": ANTIALIAS,
+    "translate_3": gan(d_input="translate_3"),
     "ema": gan(ema_decay=0.999),
     "patch_d": PATCH,
     "unet_d": UNET,
-    "icnr": {"generator": {"icnr": True}},
+    "icnr": {"generator": {"upsampler": "subpixel_icnr"}},
     "resize_conv": RESIZE,
-    "adv_7e-3": gan(adversarial_weight=7e-3),
+    "adv_7e-3": gan(adversarial(7e-3)),
     # the issue's lead: resize-conv + SN D without BN + translation, adversarial weight 7e-3
-    "lead": merge_config(RESIZE, SN_NO_BN, gan(d_translate=3, adversarial_weight=7e-3)),
-    "lead_ema": merge_config(RESIZE, SN_NO_BN, gan(d_translate=3, adversarial_weight=7e-3,
+    "lead": merge_config(RESIZE, SN_NO_BN, gan(adversarial(7e-3), d_input="translate_3")),
+    "lead_ema": merge_config(RESIZE, SN_NO_BN, gan(adversarial(7e-3), d_input="translate_3",
                                                    ema_decay=0.999)),
-    "unet_recipe": merge_config(RESIZE, UNET, gan(adversarial_loss="relativistic", d_translate=3,
-                                                  adversarial_weight=5e-3, ema_decay=0.999)),
-    "unet_recipe_l1": merge_config(RESIZE, UNET, gan(adversarial_loss="relativistic", d_translate=3,
-                                                     content_loss="l1", adversarial_weight=5e-3,
+    "unet_recipe": merge_config(RESIZE, UNET, gan(RELATIVISTIC_5E3, d_input="translate_3",
+                                                  ema_decay=0.999)),
+    "unet_recipe_l1": merge_config(RESIZE, UNET, gan({**RELATIVISTIC_5E3, **L1}, d_input="translate_3",
                                                      ema_decay=0.999)),
-    "patch_recipe": merge_config(RESIZE, PATCH, gan(adversarial_loss="relativistic", d_translate=3,
-                                                    adversarial_weight=5e-3, ema_decay=0.999)),
+    "patch_recipe": merge_config(RESIZE, PATCH, gan(RELATIVISTIC_5E3, d_input="translate_3",
+                                                    ema_decay=0.999)),
     # stronger adversarial weights, once the grid is kept away by resize-conv + translation + EMA
-    "patch_recipe_adv2e-2": merge_config(RESIZE, PATCH, gan(adversarial_loss="relativistic", d_translate=3,
-                                                            adversarial_weight=2e-2, ema_decay=0.999)),
-    "patch_recipe_adv5e-2": merge_config(RESIZE, PATCH, gan(adversarial_loss="relativistic", d_translate=3,
-                                                            adversarial_weight=5e-2, ema_decay=0.999)),
-    "lead_ema_adv2e-2": merge_config(RESIZE, SN_NO_BN, gan(d_translate=3, adversarial_weight=2e-2,
+    "patch_recipe_adv2e-2": merge_config(RESIZE, PATCH, gan(adversarial(2e-2, "relativistic"),
+                                                            d_input="translate_3", ema_decay=0.999)),
+    "patch_recipe_adv5e-2": merge_config(RESIZE, PATCH, gan(adversarial(5e-2, "relativistic"),
+                                                            d_input="translate_3", ema_decay=0.999)),
+    "lead_ema_adv2e-2": merge_config(RESIZE, SN_NO_BN, gan(adversarial(2e-2), d_input="translate_3",
                                                            ema_decay=0.999)),
-    # the content loss at LR resolution only (losses.py, "lr_mse"), with the grid remedies
-    "lrc_lead_ema": merge_config(RESIZE, SN_NO_BN, gan(d_translate=3, adversarial_weight=5e-3,
-                                                       ema_decay=0.999, content_loss="lr_mse")),
-    "lrc_lead_ema_adv2e-2": merge_config(RESIZE, SN_NO_BN, gan(d_translate=3, adversarial_weight=2e-2,
-                                                               ema_decay=0.999, content_loss="lr_mse")),
-    "lrc_patch_recipe": merge_config(RESIZE, PATCH, gan(adversarial_loss="relativistic", d_translate=3,
-                                                        adversarial_weight=5e-3, ema_decay=0.999,
-                                                        content_loss="lr_mse")),
+    # the content loss at LR resolution only (ablation_parts.lr_mse), with the grid remedies
+    "lrc_lead_ema": merge_config(RESIZE, SN_NO_BN, gan({**adversarial(5e-3), **LR_MSE},
+                                                       d_input="translate_3", ema_decay=0.999)),
+    "lrc_lead_ema_adv2e-2": merge_config(RESIZE, SN_NO_BN, gan({**adversarial(2e-2), **LR_MSE},
+                                                               d_input="translate_3", ema_decay=0.999)),
+    "lrc_patch_recipe": merge_config(RESIZE, PATCH, gan({**RELATIVISTIC_5E3, **LR_MSE},
+                                                        d_input="translate_3", ema_decay=0.999)),
     "resize_ema": merge_config(RESIZE, gan(ema_decay=0.999)),
-    "resize_antialias": merge_config(RESIZE, {"discriminator": {"antialias": True}}),
+    "resize_antialias": merge_config(RESIZE, ANTIALIAS),
     "resize_sn_bn_d": merge_config(RESIZE, {"discriminator": {"spectral_norm": True}}),
     "resize_patch_d": merge_config(RESIZE, PATCH),
-    "resize_ema_translate": merge_config(RESIZE, gan(ema_decay=0.999, d_translate=3)),
-    "resize_translate": merge_config(RESIZE, gan(d_translate=3)),
-    # bilinear instead of nearest upsampling before each conv (models.ResizeConvBlock)
+    "resize_ema_translate": merge_config(RESIZE, gan(ema_decay=0.999, d_input="translate_3")),
+    "resize_translate": merge_config(RESIZE, gan(d_input="translate_3")),
+    # bilinear instead of nearest upsampling before each conv
     "srresnet_bilinear": BILINEAR,
     "resize_bilinear": BILINEAR,
-    "bilinear_translate": merge_config(BILINEAR, gan(d_translate=3)),
+    "bilinear_translate": merge_config(BILINEAR, gan(d_input="translate_3")),
     # nearest x2 + conv + [1, 2, 1] blur (StyleGAN's upsampling): nothing of period 2 passes
     "srresnet_blur": BLUR,
     "resize_blur": BLUR,
     # a loss on the grid-locked part itself (losses.grid_loss), on resize-convolution
-    "resize_grid_1e2": merge_config(RESIZE, gan(grid_weight=1e2)),
-    "resize_grid_1e3": merge_config(RESIZE, gan(grid_weight=1e3)),
-    "resize_grid_1e4": merge_config(RESIZE, gan(grid_weight=1e4)),
+    "resize_grid_1e2": merge_config(RESIZE, gan({"grid": {"weight": 1e2}})),
+    "resize_grid_1e3": merge_config(RESIZE, gan({"grid": {"weight": 1e3}})),
+    "resize_grid_1e4": merge_config(RESIZE, gan({"grid": {"weight": 1e4}})),
     # session 6, on top of the sample recipe (resize_grid_1e2): a moving average of G short
     # enough for a 1,000-step stage (0.999 averages back to the pretrained weights)
-    "recipe_ema_0.99": merge_config(RESIZE, gan(grid_weight=1e2, ema_decay=0.99)),
-    "recipe_ema_0.995": merge_config(RESIZE, gan(grid_weight=1e2, ema_decay=0.995)),
+    "recipe_ema_0.99": RECIPE,
+    "recipe_ema_0.995": merge_config(RECIPE, gan(ema_decay=0.995)),
     # the same, run with --iterations 2000 (its own name, so that its folder and crops differ)
-    "recipe_ema_0.99_2k": merge_config(RESIZE, gan(grid_weight=1e2, ema_decay=0.99)),
+    "recipe_ema_0.99_2k": RECIPE,
     # D judges luma only (DPED's texture discriminator): against the colour fringes
-    "recipe_luma_d": merge_config(RESIZE, gan(grid_weight=1e2, d_input="luma")),
-    "recipe_luma_d_ema_0.99": merge_config(RESIZE, gan(grid_weight=1e2, d_input="luma", ema_decay=0.99)),
-    # session 8 (issue #21), each with --iterations 2000 on top of the sample preset's recipe
-    # (RECIPE): against colour speckle and misplaced detail
+    "recipe_luma_d": merge_config(RECIPE, gan(d_input="luma", ema_decay=None)),
+    "recipe_luma_d_ema_0.99": merge_config(RECIPE, gan(d_input="luma")),
+    # session 8 (issue #21), each with --iterations 2000 on top of RECIPE: against colour
+    # speckle and misplaced detail
     "s8_recipe": RECIPE,
     "s8_luma_d": merge_config(RECIPE, gan(d_input="luma")),
     "s8_gray_d": merge_config(RECIPE, gan(d_input="gray")),
     "s8_gray_highpass_d": merge_config(RECIPE, gan(d_input="gray_highpass")),
-    "s8_fm_1e-2": merge_config(RECIPE, gan(feature_matching_weight=1e-2)),
-    "s8_fm_1e-1": merge_config(RECIPE, gan(feature_matching_weight=1e-1)),
-    "s8_gray_d_fm_1e-1": merge_config(RECIPE, gan(d_input="gray", feature_matching_weight=1e-1)),
-    "s8_gray_highpass_d_fm_1e-1": merge_config(RECIPE, gan(d_input="gray_highpass",
-                                                           feature_matching_weight=1e-1)),
+    "s8_fm_1e-2": merge_config(RECIPE, gan({"feature_matching": {"weight": 1e-2}})),
+    "s8_fm_1e-1": merge_config(RECIPE, gan({"feature_matching": {"weight": 1e-1}})),
+    "s8_gray_d_fm_1e-1": merge_config(RECIPE, gan({"feature_matching": {"weight": 1e-1}}, d_input="gray")),
+    "s8_gray_highpass_d_fm_1e-1": merge_config(RECIPE, gan({"feature_matching": {"weight": 1e-1}},
+                                                           d_input="gray_highpass")),
 }
 
 

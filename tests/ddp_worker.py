@@ -28,7 +28,8 @@ def tiny_config(out_dir, batch_norm):
 
 
 def stage(mode):
-    overrides = dict(name=mode, iterations=100, lr_g=1e-3, milestones=[], content_loss="mse")
+    overrides = dict(name=mode, iterations=100, lr_g=1e-3, milestones=[],
+                     loss=dict(content=dict(type="mse", weight=1.0)))
     if mode == "gan":
         overrides.update(lr_d=1e-3, init_from=None)
     return merge_config(training_config("paper").stages[mode], overrides)

@@ -14,12 +14,19 @@ def n_params(module):
     return sum(p.numel() for p in module.parameters())
 
 
+def spec(**terms):
+    """A GAN stage's loss spec: pixel-MSE content (weight 1), vanilla adversarial at 1e-3, then
+    ``terms`` (dicts replace, None removes)."""
+    return EasyDict(dict(content=dict(type="mse", weight=1.0),
+                         adversarial=dict(type="vanilla", weight=1e-3)), **terms)
+
+
 def test_vanilla_losses_known_values():
     zero = torch.zeros(4)
     real, fake = discriminator_loss("vanilla", zero, zero)
     assert real.item() == pytest.approx(math.log(2)) and fake.item() == pytest.approx(math.log(2))
-    loss, terms = GeneratorLoss(EasyDict(adversarial_weight=0.5))(torch.zeros(1, 3, 4, 4),
-                                                                   torch.ones(1, 3, 4, 4), zero)
+    loss, terms = GeneratorLoss(spec(adversarial=dict(type="vanilla", weight=0.5)))(
+        torch.zeros(1, 3, 4, 4), torch.ones(1, 3, 4, 4), zero)
     assert terms["content_loss"].item() == 1.0 and terms["adversarial_loss"].item() == pytest.approx(math.log(2))
     assert loss.item() == pytest.approx(1 + 0.5 * math.log(2))
 
@@ -31,7 +38,7 @@ def test_relativistic_losses_depend_only_on_the_gap():
     assert d_real.item() == pytest.approx(softplus(-3) / 2) and d_fake.item() == pytest.approx(softplus(-3) / 2)
     shifted = discriminator_loss("relativistic", real + 5, fake + 5)
     assert shifted[0].item() == pytest.approx(d_real.item())
-    loss = GeneratorLoss(EasyDict(adversarial_loss="relativistic", adversarial_weight=1.0))
+    loss = GeneratorLoss(spec(adversarial=dict(type="relativistic", weight=1.0)))
     _, terms = loss(torch.zeros(1, 3, 4, 4), torch.zeros(1, 3, 4, 4), fake, real)
     assert terms["adversarial_loss"].item() == pytest.approx(softplus(3))
     assert needs_real_logits("relativistic") and not needs_real_logits("vanilla")
@@ -43,7 +50,8 @@ def test_feature_matching_known_values():
     # the mean over layers of each layer's mean absolute difference: (1 + 3) / 2
     other = [torch.ones(2, 4, 8, 8), torch.full((2, 8, 4, 4), -3.0)]
     assert feature_matching_loss(other, maps).item() == pytest.approx(2.0)
-    loss = GeneratorLoss(EasyDict(adversarial_weight=0.0, feature_matching_weight=0.5))
+    loss = GeneratorLoss(spec(adversarial=dict(type="vanilla", weight=0.0),
+                              feature_matching=dict(weight=0.5)))
     total, terms = loss(torch.zeros(1, 3, 4, 4), torch.zeros(1, 3, 4, 4), torch.zeros(1),
                         torch.zeros(1), other, maps)
     assert terms["feature_matching_loss"].item() == pytest.approx(2.0) and total.item() == pytest.approx(1.0)
@@ -51,19 +59,25 @@ def test_feature_matching_known_values():
         feature_matching_loss(other, maps[:1])
 
 
-@pytest.mark.parametrize("stage, message", [
-    (dict(content_loss="ssim"), "content_loss must be one of"),
-    (dict(adversarial_loss="wgan"), "adversarial_loss must be one of"),
-    (dict(content_loss="vgg"), "needs the VGG19"),
+@pytest.mark.parametrize("terms, message", [
+    (dict(content=dict(type="ssim", weight=1.0)), r"stage.loss.content.type must be one of \[.*'vgg'\], got 'ssim'"),
+    (dict(adversarial=dict(type="wgan", weight=1.0)), "stage.loss.adversarial.type must be one of"),
+    (dict(content=dict(type="vgg", weight=1.0)), "needs the VGG19"),
+    (dict(content=dict(type="vgg", weight=1.0, distance="l2")), r"stage.loss.content.distance must be one of \['l1', 'mse'\]"),
+    (dict(content=dict(type="mse", weight=1.0, distance="l1")), "stage.loss.content takes no 'distance' \\(type 'mse'\\)"),
+    (dict(grid=dict(type="l1")), "stage.loss.grid needs a weight"),
+    (dict(perceptual=dict(weight=1.0)), "stage.loss.perceptual is not a loss term"),
+    (dict(adversarial=None), "a GAN stage needs stage.loss.adversarial"),
 ])
-def test_bad_loss_names_are_clear_errors(stage, message):
+def test_bad_loss_specs_are_clear_errors(terms, message):
     with pytest.raises(ValueError, match=message):
-        GeneratorLoss(EasyDict(stage))
+        GeneratorLoss(spec(**terms))
 
 
-def test_l1_content_loss():
-    _, terms = GeneratorLoss(EasyDict(content_loss="l1"))(torch.zeros(1, 3, 2, 2), torch.full((1, 3, 2, 2), 0.5))
-    assert terms["content_loss"].item() == pytest.approx(0.5)
+def test_l1_content_loss_and_pretraining_without_adversary():
+    loss = GeneratorLoss(EasyDict(content=dict(type="l1", weight=2.0)), mode="pretrain")
+    total, terms = loss(torch.zeros(1, 3, 2, 2), torch.full((1, 3, 2, 2), 0.5))
+    assert terms == {"content_loss": pytest.approx(0.5)} and total.item() == pytest.approx(1.0)
 
 
 @pytest.mark.parametrize("preset", sorted(PRESETS))
@@ -78,38 +92,51 @@ def test_presets_build_and_paper_keeps_the_paper_gan(preset):
     assert generator.receptive_radius > 0
     if preset == "esrgan":  # the paper's recipe
         pre, gan = config.stages.pretrain, config.stages.gan
-        assert (pre.content_loss, pre.lr_g, pre.gamma, pre.milestones[0]) == ("l1", 2e-4, 0.5, 2e5)
-        assert (gan.content_loss, gan.vgg_before_activation, gan.vgg_distance, gan.pixel_loss,
-                gan.adversarial_loss, gan.adversarial_weight, gan.lr_g, gan.iterations,
-                gan.milestones, config.hr_patch, config.batch_size) == (
-            "vgg", True, "l1", "l1", "relativistic", 5e-3, 1e-4, 4e5, [5e4, 1e5, 2e5, 3e5], 128, 16)
+        assert (pre.loss.content, pre.lr_g, pre.gamma, pre.milestones[0]) == (
+            {"type": "l1", "weight": 1.0}, 2e-4, 0.5, 2e5)
+        assert gan.loss == {"content": {"type": "vgg", "weight": 1.0, "scale": 1.0, "distance": "l1",
+                                        "before_activation": True},
+                            "pixel": {"type": "l1", "weight": 5e-3},
+                            "adversarial": {"type": "relativistic", "weight": 5e-3},
+                            "grid": None, "feature_matching": None}
+        assert (gan.lr_g, gan.iterations, gan.milestones, config.hr_patch, config.batch_size) == (
+            1e-4, 4e5, [5e4, 1e5, 2e5, 3e5], 128, 16)
         assert n_params(generator) == 16_697_987
-    if preset in ("sample", "shared"):  # report section 5d's recipe
+    if preset in ("sample", "shared"):  # report sections 5d and 10
         gan = config.stages.gan
-        assert (config.generator.upsampler, gan.grid_weight, gan.ema_decay, gan.d_input) == (
-            "resize", 1e2, 0.99, "rgb")
+        assert (config.generator.upsampler, gan.loss.grid, gan.ema_decay, gan.d_input,
+                gan.loss.feature_matching, gan.loss.content) == (
+            "resize", {"weight": 1e2}, 0.99, "gray", {"weight": 0.1}, {"type": "mse", "weight": 1.0})
     if preset == "sample_esrgan":  # section 7c
         assert config.stages.gan.ema_decay == 0.99
     if preset == "paper":
         gan = config.stages.gan
-        assert (gan.adversarial_loss, gan.adversarial_weight, gan.content_loss, gan.d_translate,
-                gan.ema_decay) == ("vanilla", 1e-3, "vgg", 0, None)
+        assert gan.loss == {"content": {"type": "vgg", "weight": 1.0}, "pixel": None,
+                            "adversarial": {"type": "vanilla", "weight": 1e-3}, "grid": None,
+                            "feature_matching": None}
+        assert (gan.ema_decay, gan.d_input) == (None, "rgb")
         assert config.discriminator == {"arch": "srgan", "channels": 64, "fc_size": 1024}
 
 
 @pytest.mark.parametrize("override, name", [
     ({"batchsize": 8}, "config.batchsize"),
-    ({"stages": {"gan": {"adversarial_wieght": 1}}}, "config.stages.gan.adversarial_wieght"),
-    ({"stages": {"pretrain": {"d_translate": 3}}}, "config.stages.pretrain.d_translate"),
+    ({"stages": {"gan": {"adversarial_weight": 1}}}, "config.stages.gan.adversarial_weight"),
+    ({"stages": {"pretrain": {"d_input": "gray"}}}, "config.stages.pretrain.d_input"),
+    ({"stages": {"gan": {"loss": {"perceptual": {"weight": 1}}}}}, "config.stages.gan.loss.perceptual"),
 ])
 def test_unknown_keys_are_errors_naming_the_key(override, name):
     with pytest.raises(KeyError, match=name.replace(".", r"\.")):
         training_config("sample", override)
 
 
-def test_another_discriminator_arch_replaces_its_kwargs():
-    config = training_config("sample", {"discriminator": {"arch": "unet", "channels": 8}})
-    assert config.discriminator == {"arch": "unet", "channels": 8}
+def test_another_arch_or_loss_type_replaces_its_parameters():
+    config = training_config("sample", {"discriminator": {"arch": "vgg", "channels": 8}})
+    assert config.discriminator == {"arch": "vgg", "channels": 8}
+    esrgan = {"type": "vgg", "weight": 1.0, "scale": 1.0, "distance": "l1", "before_activation": True}
+    config = training_config("esrgan", {"stages": {"gan": {"loss": {"content": {"type": "l1", "weight": 2.0}}}}})
+    assert config.stages.gan.loss.content == {"type": "l1", "weight": 2.0}
+    config = training_config("esrgan", {"stages": {"gan": {"loss": {"content": {"weight": 2.0}}}}})
+    assert config.stages.gan.loss.content == dict(esrgan, weight=2.0)
     config = training_config("sample", {"discriminator": {"spectral_norm": True}})
     assert config.discriminator.spectral_norm and "arch" in config.discriminator
 
@@ -123,19 +150,6 @@ def test_discriminator_outputs_are_relativistic_for_the_relativistic_loss():
     assert discriminator_outputs("vanilla", real, fake)[1].item() == pytest.approx(1.0)
 
 
-def test_lr_mse_ignores_what_the_downscale_removes_and_sees_the_rest():
-    from imresize import imresize_torch
-
-    torch.manual_seed(0)
-    loss = GeneratorLoss(EasyDict(content_loss="lr_mse"), scale=4)
-    hr = torch.rand(1, 3, 32, 32) * 2 - 1
-    checkerboard = 0.3 * (1 - 2 * ((torch.arange(32)[:, None] + torch.arange(32)[None, :]) % 2))
-    assert loss(hr + checkerboard, hr)[0].item() < 1e-3 * torch.nn.functional.mse_loss(hr + checkerboard, hr).item()
-    darker = hr - 0.2
-    expected = torch.nn.functional.mse_loss(imresize_torch(darker, 0.25), imresize_torch(hr, 0.25))
-    assert loss(darker, hr)[0].item() == pytest.approx(expected.item()) and expected.item() > 0.03
-
-
 def test_srcnn_baseline_shares_the_run_data_and_folder():
     config = training_config("sample", {"out_dir": "elsewhere", "srcnn": {"iterations": 7}})
     baseline = srcnn_config(config)
@@ -146,9 +160,8 @@ def test_srcnn_baseline_shares_the_run_data_and_folder():
 
 
 def test_esrgan_losses_compose_with_their_weights():
-    stage = EasyDict(content_loss="vgg", vgg_loss_scale=1.0, vgg_distance="l1",
-                     pixel_loss="l1", pixel_weight=0.5, adversarial_loss="relativistic",
-                     adversarial_weight=0.25)
+    stage = spec(content=dict(type="vgg", weight=1.0, scale=1.0, distance="l1"),
+                 pixel=dict(type="l1", weight=0.5), adversarial=dict(type="relativistic", weight=0.25))
     loss = GeneratorLoss(stage, feature_net=lambda x: 2 * x)
     sr, hr = torch.zeros(1, 3, 2, 2), torch.full((1, 3, 2, 2), 0.5)
     fake, real = torch.zeros(1), torch.zeros(1)
@@ -171,6 +184,7 @@ def test_grid_loss_sees_a_pattern_on_the_grid_and_nothing_else():
     assert grid_loss(hr + 0.3, hr).item() == pytest.approx(0.0, abs=1e-12)  # a shift: not on the grid
     shifted = torch.roll(hr, 1, dims=-1)
     assert grid_loss(hr, hr).item() == 0 and grid_loss(shifted, hr).item() > 0
-    loss, terms = GeneratorLoss(EasyDict(grid_weight=10.0), scale=4)(hr + pattern.repeat(1, 1, 4, 4), hr)
+    loss, terms = GeneratorLoss(spec(adversarial=None, grid=dict(weight=10.0)), scale=4, mode="pretrain")(
+        hr + pattern.repeat(1, 1, 4, 4), hr)
     assert terms["grid_loss"].item() == pytest.approx((pattern ** 2).mean().item())
     assert loss.item() == pytest.approx(terms["content_loss"].item() + 10 * terms["grid_loss"].item())

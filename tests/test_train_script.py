@@ -101,7 +101,7 @@ def test_missing_vgg_weights_stop_the_run_before_its_first_iteration(tmp_path, s
     """The GAN stage's VGG19 is fetched at start-up, not after the pretraining (a day later)."""
     missing = tmp_path / "nowhere" / "vgg19-dcbb9e9d.pth"
     config = training_config("sample", overrides(tmp_path, sample_data, vgg_weights=str(missing)),
-                                   {"stages": {"gan": {"content_loss": "vgg"}}})
+                                   {"stages": {"gan": {"loss": {"content": {"type": "vgg", "weight": 1.0}}}}})
     with pytest.raises(FileNotFoundError, match=str(missing)):
         train.run(config, log=lambda *a: None)
     assert not (tmp_path / "run" / "srresnet_last.pth").exists()
@@ -109,7 +109,7 @@ def test_missing_vgg_weights_stop_the_run_before_its_first_iteration(tmp_path, s
     weights.write_bytes(b"")  # there: its name is logged (the GAN stage loads it)
     messages = []
     train.prepare(training_config("sample", overrides(tmp_path, sample_data, vgg_weights=str(weights)),
-                                        {"stages": {"gan": {"content_loss": "vgg"}}}), messages.append)
+                                        {"stages": {"gan": {"loss": {"content": {"type": "vgg", "weight": 1.0}}}}}), messages.append)
     assert messages == [f"srgan: VGG19 weights {weights}"]
 
 

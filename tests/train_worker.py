@@ -21,7 +21,8 @@ config = training_config("paper", dict(
     generator=dict(n_blocks=2, channels=8), discriminator=dict(channels=4, fc_size=16),
     out_dir=sys.argv[1], log_every=1))
 stage = merge_config(config.stages.gan, dict(iterations=int(sys.argv[2]), milestones=[],
-                                             content_loss="mse", init_from=None))
+                                             loss=dict(content=dict(type="mse", weight=1.0)),
+                                             init_from=None))
 lr_imgs = torch.randint(0, 256, (64, 3, 8, 8), dtype=torch.uint8)  # uint8, as SRTrainDataset's
 data = TensorDataset(lr_imgs, torch.nn.functional.interpolate(lr_imgs.float(), scale_factor=4).to(torch.uint8))
 loader = DataLoader(data, batch_size=8, shuffle=True)
