@@ -12,7 +12,7 @@ from pathlib import Path
 
 import torch
 
-from archs import build_generator, load_weights
+from archs import build_generator, full_kwargs, load_weights
 from checkpoints import load_checkpoint
 from metrics import lpips_distance, niqe, psnr_ssim
 from utils import signed_to_uint8
@@ -137,6 +137,31 @@ def read_generator(path, weights="auto"):
                          f"an ESRGAN/Real-ESRGAN release file ('params_ema' or 'params' holding an "
                          f"RRDBNet state dict); its top-level keys: {listed}")
     return _rrdbnet_kwargs(state, path), state, f"RRDBNet of {what}"
+
+
+def initial_weights(config, init_from):
+    """The file and generator weights a stage starts from: ``<out_dir>/<init_from>_best.pth``
+    (else ``_last.pth``) for a stage name; for a ``.pth`` path, that generator file, a release
+    file of ESRGAN or Real-ESRGAN too (fine-tuning a published model; its moving average).
+
+    Raises:
+        ValueError: when the file's network is not this run's ``config.generator`` at
+            ``config.scale``, naming both.
+    """
+    if str(init_from).endswith(".pth"):
+        path, weights = Path(init_from), "auto"
+    else:
+        path = Path(config.out_dir) / f"{init_from}_best.pth"
+        path, weights = (path if path.exists() else path.with_name(f"{init_from}_last.pth")), "trained"
+    kwargs, state, _ = read_generator(path, weights)
+    saved = dict(kwargs or {"scale": None})
+    scale = saved.pop("scale")
+    if full_kwargs("generator", saved) != full_kwargs("generator", config.generator) or scale != config.scale:
+        raise ValueError(
+            f"{path} holds generator={saved} at x{scale}, but this run's config has "
+            f"generator={dict(config.generator)} at x{config.scale}: set config.generator (and "
+            f"scale) to the file's, or initialise from another file.")
+    return path, state
 
 
 def _rrdbnet_kwargs(state, path):

@@ -26,11 +26,12 @@ import checkpoints
 import distributed
 import precision
 import training_log
-from archs import TruncatedVGG19, build_discriminator, build_generator, full_kwargs, load_weights
-from inference import read_generator, resolve_device, super_resolve, validate
+from archs import TruncatedVGG19, build_discriminator, build_generator, load_weights
+from archs.discriminators import D_INPUTS, conv_features
+from inference import initial_weights, resolve_device, validate
 from losses import (GeneratorLoss, check_spec, discriminator_loss, discriminator_outputs,
                     needs_real_logits, vgg_content)
-from utils import batch_to_signed, batch_to_unit, progress_bar, signed_to_unit
+from utils import batch_to_signed, batch_to_unit, progress_bar
 from weight_average import WeightAverage
 
 
@@ -275,36 +276,6 @@ def frozen(module):
             param.requires_grad_(flag)
 
 
-def gray(imgs):
-    """The mean of the three channels, repeated over them: what D sees with ``d_input="gray"``.
-
-    Unlike the BT.601 luma, whose gradient (0.299, 0.587, 0.114) per pixel moves the chroma too
-    (Cb by -0.19 per unit), the gradient of the mean is along (1, 1, 1), which changes Y alone:
-    Cb's and Cr's weights sum to zero. The adversarial gradient at the output is then free of
-    colour, and the output's colour is the content loss's alone.
-    """
-    return imgs.mean(dim=1, keepdim=True).expand_as(imgs)
-
-
-# what the discriminator sees of an image (stage.d_input)
-# (report/gan_ablation.py adds its own views)
-D_INPUTS = {"rgb": lambda imgs: imgs, "gray": gray}
-
-
-@contextlib.contextmanager
-def conv_features(module):
-    """Within the block, the output of every ``nn.Conv2d`` of ``module``, in call order, is
-    appended to the yielded list: D's intermediate features for feature matching."""
-    maps = []
-    handles = [m.register_forward_hook(lambda _m, _inputs, output: maps.append(output))
-               for m in module.modules() if isinstance(m, nn.Conv2d)]
-    try:
-        yield maps
-    finally:
-        for handle in handles:
-            handle.remove()
-
-
 def _gan_step(training, lr_imgs, hr_imgs, stage):
     """SRGAN: one discriminator step, then one generator step.
 
@@ -398,7 +369,7 @@ def fit(config, stage, train_loader, val_dataset=None, log=print):
         checkpoints.restore(training, checkpoint)
         log(f"{stage.name}: resumed from {last} at iteration {training.iteration}")
     elif stage.init_from:
-        source, state = _initial_weights(config, stage.init_from)
+        source, state = initial_weights(config, stage.init_from)
         load_weights(training.generator, state, what=f"generator of {source}")
         if training.generator_ema is not None:  # the average starts from the loaded weights
             training.generator_ema.reset(training.generator)
@@ -434,31 +405,6 @@ def fit(config, stage, train_loader, val_dataset=None, log=print):
     return training
 
 
-def _initial_weights(config, init_from):
-    """The file and generator weights a stage starts from: ``<out_dir>/<init_from>_best.pth``
-    (else ``_last.pth``) for a stage name; for a ``.pth`` path, that generator file, a release
-    file of ESRGAN or Real-ESRGAN too (fine-tuning a published model; its moving average).
-
-    Raises:
-        ValueError: when the file's network is not this run's ``config.generator`` at
-            ``config.scale``, naming both.
-    """
-    if str(init_from).endswith(".pth"):
-        path, weights = Path(init_from), "auto"
-    else:
-        path = Path(config.out_dir) / f"{init_from}_best.pth"
-        path, weights = (path if path.exists() else path.with_name(f"{init_from}_last.pth")), "trained"
-    kwargs, state, _ = read_generator(path, weights)
-    saved = dict(kwargs or {"scale": None})
-    scale = saved.pop("scale")
-    if full_kwargs("generator", saved) != full_kwargs("generator", config.generator) or scale != config.scale:
-        raise ValueError(
-            f"{path} holds generator={saved} at x{scale}, but this run's config has "
-            f"generator={dict(config.generator)} at x{config.scale}: set config.generator (and "
-            f"scale) to the file's, or initialise from another file.")
-    return path, state
-
-
 def _end_epoch(training, config, stage, means, started, val_dataset, device):
     """An epoch's validation, history row and checkpoints (``_last``, and ``_best`` when the
     validation PSNR improves). Returns the history row."""
@@ -481,12 +427,8 @@ def _end_epoch(training, config, stage, means, started, val_dataset, device):
     if writer is not None:
         training_log.add_scalars(writer, "epoch", record)
         if val_dataset is not None:  # one validation output per epoch, to watch it change
-            generator, item = inference_generator(training), val_dataset[0]
-            was_training = generator.training
-            sr = super_resolve(generator.eval(), item["lr"].unsqueeze(0).to(device),
-                               config.tile)  # (1, 3, H, W) in [-1, 1]
-            generator.train(was_training)
-            writer.add_image(f"val/{item['name']}", signed_to_unit(sr[0].float().cpu()), training.iteration)
+            training_log.add_output_image(writer, inference_generator(training), val_dataset[0],
+                                          device, config.tile, training.iteration)
         writer.flush()
     # Pretraining keeps its best epoch by PSNR. The GAN stage does not: PSNR would pick its
     # least adversarial epoch; it keeps its last weights (their moving average with ema_decay).

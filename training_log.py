@@ -14,6 +14,8 @@ from pathlib import Path
 import torch
 
 import distributed
+from inference import super_resolve
+from utils import signed_to_unit
 
 
 def past(deadline):
@@ -127,3 +129,12 @@ def append_csv(path, record):
         if new:
             writer.writeheader()
         writer.writerow(record)
+
+
+def add_output_image(writer, generator, item, device, tile, step):
+    """TensorBoard: the generator's output for a test item (``SRTestDataset``'s), in eval mode
+    (its mode restored after)."""
+    was_training = generator.training
+    sr = super_resolve(generator.eval(), item["lr"].unsqueeze(0).to(device), tile)  # (1, 3, H, W) in [-1, 1]
+    generator.train(was_training)
+    writer.add_image(f"val/{item['name']}", signed_to_unit(sr[0].float().cpu()), step)

@@ -4,8 +4,12 @@
 GAN stage trains it against the generator. Both take HR-range images in [-1, 1] and return
 logits (the sigmoid lives in the loss). SRGAN's has options whose defaults are the paper's
 network: ``spectral_norm`` (Miyato et al. 2018) and ``batch_norm``. (``report/gan_ablation.py``
-adds the PatchGAN, U-Net and anti-aliased discriminators it measured.)
+adds the PatchGAN, U-Net and anti-aliased discriminators it measured.) ``D_INPUTS`` are the
+views of an image that D may be given (``stage.d_input``); :func:`conv_features` collects D's
+features for feature matching.
 """
+import contextlib
+
 import torch.nn as nn
 import torch.nn.functional as F
 from torch.nn.utils.parametrizations import spectral_norm as _spectral_norm
@@ -120,6 +124,36 @@ class VGGStyleDiscriminator(nn.Module):
             x = F.leaky_relu(getattr(self, f"bn{k}_1")(getattr(self, f"conv{k}_1")(x)), 0.2)
         x = F.leaky_relu(self.linear1(x.flatten(1)), 0.2)  # (N, 100) from (N, 8c, 4, 4)
         return self.linear2(x).squeeze(1)  # (N,) logits
+
+
+def gray(imgs):
+    """The mean of the three channels, repeated over them: what D sees with ``d_input="gray"``.
+
+    Unlike the BT.601 luma, whose gradient (0.299, 0.587, 0.114) per pixel moves the chroma too
+    (Cb by -0.19 per unit), the gradient of the mean is along (1, 1, 1), which changes Y alone:
+    Cb's and Cr's weights sum to zero. The adversarial gradient at the output is then free of
+    colour, and the output's colour is the content loss's alone.
+    """
+    return imgs.mean(dim=1, keepdim=True).expand_as(imgs)
+
+
+# what the discriminator sees of an image (stage.d_input; report/ablation_parts.py adds the
+# views the GAN ablation measured)
+D_INPUTS = {"rgb": lambda imgs: imgs, "gray": gray}
+
+
+@contextlib.contextmanager
+def conv_features(module):
+    """Within the block, the output of every ``nn.Conv2d`` of ``module``, in call order, is
+    appended to the yielded list: D's intermediate features for feature matching."""
+    maps = []
+    handles = [m.register_forward_hook(lambda _m, _inputs, output: maps.append(output))
+               for m in module.modules() if isinstance(m, nn.Conv2d)]
+    try:
+        yield maps
+    finally:
+        for handle in handles:
+            handle.remove()
 
 
 DISCRIMINATORS = {"srgan": Discriminator, "vgg": VGGStyleDiscriminator}

@@ -1,6 +1,6 @@
 """The variants that report/gan_ablation.py measured and no preset uses, added on import to the
 core's tables: generator upsamplers (``archs.srresnet.UPSAMPLERS``), discriminators
-(``archs.DISCRIMINATORS``), views of D's input (``solver.D_INPUTS``) and a content loss
+(``archs.DISCRIMINATORS``), views of D's input (``archs.discriminators.D_INPUTS``) and a content loss
 (``losses.CONTENT_LOSSES``). The core keeps what the presets use and the papers define; these
 are the ablation's (report/README.md, sections 5-5d and 10, has what each did).
 
@@ -20,10 +20,9 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 import losses
-import solver
 from archs import DISCRIMINATORS, Discriminator
 from archs.common import Blur121
-from archs.discriminators import _sn
+from archs.discriminators import D_INPUTS, _sn
 from archs.srresnet import UPSAMPLERS, ResizeConvBlock, SubPixelBlock
 from imresize import imresize_torch
 
@@ -263,7 +262,6 @@ UPSAMPLERS.update(resize_bilinear=BilinearResizeConvBlock, resize_blur=BlurResiz
                   subpixel_icnr=ICNRSubPixelBlock)
 DISCRIMINATORS.update(srgan_antialias=AntialiasDiscriminator, patch=PatchDiscriminator,
                       unet=UNetDiscriminator)
-solver.D_INPUTS.update(luma=luma, gray_highpass=gray_highpass,
-                       **{f"translate_{n}": (lambda n: lambda imgs: random_translate(imgs, n))(n)
-                          for n in (1, 2, 3)})
+D_INPUTS.update(luma=luma, gray_highpass=gray_highpass,
+                **{f"translate_{n}": (lambda n: lambda imgs: random_translate(imgs, n))(n) for n in (1, 2, 3)})
 losses.CONTENT_LOSSES.update(lr_mse=lr_mse)

@@ -5,9 +5,9 @@ import torch
 from easydict import EasyDict
 
 import archs
-import solver
 from archs import build_discriminator, build_generator
 from archs.common import Blur121
+from archs.discriminators import D_INPUTS
 from config import training_config
 from losses import GeneratorLoss, check_spec
 from report import ablation_parts, gan_ablation
@@ -85,7 +85,7 @@ def test_luma_view_keeps_gray_and_gives_colour_changes_at_constant_luma_no_gradi
     torch.manual_seed(0)
     x = torch.rand(2, 3, 8, 8, requires_grad=True)
     conv = torch.nn.Conv2d(3, 1, 3)
-    conv(solver.D_INPUTS["luma"](x)).tanh().sum().backward()
+    conv(D_INPUTS["luma"](x)).tanh().sum().backward()
     weights = torch.tensor([0.299, 0.587, 0.114]).view(1, 3, 1, 1)
     torch.testing.assert_close(x.grad, weights * x.grad.sum(1, keepdim=True))
 
@@ -112,7 +112,7 @@ def test_lr_mse_ignores_what_the_downscale_removes_and_sees_the_rest():
 def test_every_ablation_variant_builds(name):
     config = training_config("sample", gan_ablation.BASE, gan_ablation.VARIANTS[name])
     check_spec(config.stages.gan.loss, "gan")
-    assert config.stages.gan.d_input in solver.D_INPUTS
+    assert config.stages.gan.d_input in D_INPUTS
     with torch.device("meta"):
         build_generator(scale=4, **config.generator)
         build_discriminator(**config.discriminator)

@@ -10,6 +10,7 @@ from torch.utils.data import DataLoader, TensorDataset
 import inference
 import solver
 from archs import build_discriminator
+from archs.discriminators import D_INPUTS, conv_features
 from models import SRResNet
 from checkpoints import checkpoint_state, load_checkpoint, restore, save_checkpoint
 from config import training_config
@@ -311,7 +312,7 @@ def test_only_the_gray_views_give_a_chroma_free_gradient(view, chroma_free):
     torch.manual_seed(0)
     x = torch.rand(2, 3, 16, 16, requires_grad=True)
     conv = torch.nn.Conv2d(3, 2, 3)
-    conv(solver.D_INPUTS[view](x)).tanh().sum().backward()
+    conv(D_INPUTS[view](x)).tanh().sum().backward()
     chroma = ycbcr_chroma(x.grad).abs().max().item()
     assert (chroma < 1e-6) == chroma_free, chroma
     assert x.grad.abs().max() > 1e-3
@@ -325,7 +326,7 @@ def test_unknown_d_input_is_an_error_naming_it(tmp_path):
 def test_conv_features_collects_every_conv_output_and_removes_its_hooks():
     d = build_discriminator("srgan", channels=4, fc_size=8, n_convs=4)
     x = torch.rand(2, 3, 16, 16)
-    with solver.conv_features(d) as maps:
+    with conv_features(d) as maps:
         d(x)
     assert [m.shape[1] for m in maps] == [4, 4, 8, 8]
     d(x)
