@@ -68,10 +68,10 @@ class SRTrainDataset(Dataset):
     and 90-degree rotation from torch's RNG, so DataLoader workers draw different patches).
 
     Decoded images are cached: with ``cache=True`` every pair is decoded once, in the
-    constructor, so an epoch costs a crop per patch rather than a PNG decode (about 15 patches/s
-    on DIV2K-size files); DataLoader workers forked afterwards share that memory. The cache
-    holds the uint8 images: about 7 GB for DIV2K's 800 training images, 0.1 GB for T91 + BSD200;
-    under torchrun each rank holds only its share (``train.make_data``).
+    constructor, so an epoch costs a crop per patch rather than a PNG decode (the speed-up:
+    report/performance.md, section 2); DataLoader workers forked afterwards share that memory.
+    The cache holds the uint8 images (DIV2K's 800 training images: 800 x 2040 x ~1400 x 3
+    bytes); under torchrun each rank holds only its share (``train.make_data``).
 
     Args:
         data_list (str or Path or list): a CSV written by ``create_data_lists.py``, or a list of

@@ -22,6 +22,7 @@ chroma separately (issue #21; report/README.md, section 10, has the tables):
 | ``false`` | energy the output adds in flat windows / the textured windows' energy | 0 | 0 | up |
 | ``placement`` | share of the output's fine luma energy in HR's textured windows | HR's own | ~HR's | down |
 | ``spectral`` | mean per-window energy mismatch, abs(10 log10 ratio), dB | 0 | up | up |
+| ``colour_shift`` | RMS of the coarse (sigma 4) Cb and Cr differences from HR, gray levels | 0 | ~0 | ~0 |
 
 ``spectral`` punishes blur and noise alike and ranks HR best; ``missing`` and ``false`` say
 which of the two an output has; ``chroma`` and ``chroma_error`` are the colour speckle;
@@ -55,7 +56,8 @@ ROOT = Path(__file__).resolve().parents[1]
 SIGMA = 2.0  # Gaussian of the fine band, HR pixels
 WINDOW = 16  # window side, HR pixels
 EPS = 1.0  # gray levels^2 added to every window energy before a logarithm (quantisation ~ 1/12)
-KEYS = ("luma", "chroma", "chroma_error", "missing", "false", "placement", "spectral")
+KEYS = ("luma", "chroma", "chroma_error", "missing", "false", "placement", "spectral", "colour_shift")
+COARSE = 4.0  # Gaussian of the coarse scale (colour shift), HR pixels
 
 
 def ycbcr(img):
@@ -107,13 +109,18 @@ def detail_measures(sr, hr, crop_border=4):
     flat = luma_h <= np.quantile(luma_h, 1 / 3)
     norm = luma_h[textured].mean()
     log_x, log_h = np.log10(luma_x + EPS), np.log10(luma_h + EPS)
+    chroma_diff = (ycbcr(sr) - ycbcr(hr))[..., 1:]
+    if crop_border:
+        chroma_diff = chroma_diff[crop_border:-crop_border, crop_border:-crop_border]
+    coarse = scipy.ndimage.gaussian_filter(chroma_diff, (COARSE, COARSE, 0), mode="reflect")
     return {"luma": float(luma_x.mean() / luma_h.mean()),
             "chroma": float(chroma_x.mean() / luma_h.mean()),
             "chroma_error": float(chroma_error.mean() / luma_h.mean()),
             "missing": float(np.maximum(luma_h - luma_x, 0)[textured].mean() / norm),
             "false": float(np.maximum(luma_x - luma_h, 0)[flat].mean() / norm),
             "placement": float(luma_x[textured].sum() / luma_x.sum()),
-            "spectral": float(np.mean(np.abs(10 * (log_x - log_h))))}
+            "spectral": float(np.mean(np.abs(10 * (log_x - log_h)))),
+            "colour_shift": float(np.sqrt(np.mean(coarse ** 2)))}
 
 
 def mean_measures(pairs):
@@ -178,6 +185,13 @@ def _grid(img, amplitude, period=4, seed=0):
     return _to_uint8(_rgb(img).astype(np.float64) + tiled[..., None])
 
 
+def _cast(img, levels):
+    ycc = ycbcr(_rgb(img))
+    ycc[..., 1] += levels
+    ycc[..., 2] -= levels
+    return _from_ycbcr(ycc)
+
+
 DEGRADATIONS = {  # name: (HR uint8, numpy Generator) -> uint8 RGB
     "HR": lambda img, rng: _rgb(img),
     "blur 0.7": lambda img, rng: _blur(img, 0.7),
@@ -190,6 +204,7 @@ DEGRADATIONS = {  # name: (HR uint8, numpy Generator) -> uint8 RGB
     "unsharp 0.5": lambda img, rng: _unsharp(img, 0.5),
     "unsharp 1.5": lambda img, rng: _unsharp(img, 1.5),
     "grid 4x4, 2 levels": lambda img, rng: _grid(img, 2.0),
+    "colour cast 2": lambda img, rng: _cast(img, 2.0),
     "blur 1.5 + luma noise 5": lambda img, rng: _noise(_blur(img, 1.5), 5.0, [0], rng),
 }
 
