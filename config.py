@@ -87,7 +87,7 @@ DEFAULTS = dict(
         pretrain=dict(name="srresnet", mode="pretrain", iterations=10**6, epochs=None, lr_g=1e-4,
                       milestones=[], gamma=0.1,
                       loss=dict(content=dict(type="mse", weight=1.0), pixel=None, adversarial=None,
-                                grid=None, feature_matching=None),
+                                grid=None, feature_matching=None, artifacts=None),
                       ema_decay=None, init_from=None, time_budget=None, max_bad_steps=10),
         # stage 2, adversarial: initialised from stage 1 (iterations=0: no GAN stage); init_from
         # is a stage name of out_dir, or a generator file (.pth; a published release too)
@@ -96,7 +96,8 @@ DEFAULTS = dict(
                  loss=dict(content=dict(type="vgg", weight=1.0), pixel=None,
                            adversarial=dict(type="vanilla", weight=1e-3),
                            grid=None,              # losses.grid_loss: the 4x4-grid-locked part
-                           feature_matching=None),  # losses.feature_matching_loss, D's features
+                           feature_matching=None,  # losses.feature_matching_loss, D's features
+                           artifacts=None),        # losses.artifact_loss: LDL, needs ema_decay
                  d_input="rgb",               # or "gray": D's gradient leaves the colour alone
                  ema_decay=None,              # e.g. 0.999: moving average of G's weights
                  time_budget=None, max_bad_steps=10),
@@ -196,7 +197,8 @@ PRESETS = {
 
 # dicts whose keys are checked where they are used: the networks' kwargs (by their constructors)
 # and the loss terms' parameters (losses.check_spec)
-OPEN_KEYS = ("generator", "discriminator", "content", "pixel", "adversarial", "grid", "feature_matching")
+OPEN_KEYS = ("generator", "discriminator", "content", "pixel", "adversarial", "grid", "feature_matching",
+             "artifacts")
 
 
 def check_keys(override, defaults=DEFAULTS, path="config"):

@@ -24,7 +24,9 @@ the sum of each term times its ``weight`` (Ledig et al., 2017, Sec. 2.2, and its
 - ``grid``: this project's remedy against a pattern locked to the 4x4 output grid
   (:func:`grid_loss`);
 - ``feature_matching``: pix2pixHD's feature matching on the discriminator's features
-  (:func:`feature_matching_loss`).
+  (:func:`feature_matching_loss`);
+- ``artifacts``: LDL's locally discriminative loss against artifacts (:func:`artifact_loss`;
+  it compares with the moving average of G, so the stage needs ``ema_decay``).
 
 Every function takes logits (the sigmoid is fused into binary cross-entropy, stable in fp16),
 of any shape: one per image (SRGAN's D), or a map.
@@ -38,7 +40,7 @@ import torch.nn.functional as F
 PIXEL_LOSSES = {"mse": F.mse_loss, "l1": F.l1_loss}
 # content terms of the pixel kind: (sr, hr) -> loss; "vgg" is VGGContent
 CONTENT_LOSSES = dict(PIXEL_LOSSES)
-TERMS = ("content", "pixel", "adversarial", "grid", "feature_matching")
+TERMS = ("content", "pixel", "adversarial", "grid", "feature_matching", "artifacts")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -126,6 +128,37 @@ def feature_matching_loss(fake_maps, real_maps):
     return sum(F.l1_loss(fake.float(), real.float()) for fake, real in zip(fake_maps, real_maps)) / len(fake_maps)
 
 
+def artifact_map(sr, hr, sr_ema, ksize=7):
+    """LDL's map of the pixels likely to be artifacts (Liang, Zeng and Zhang, "Details or
+    Artifacts", CVPR 2022, Eq. 6-8): the local variance (``ksize`` x ``ksize``) of the
+    residual |HR - output| summed over channels, times the patch's residual variance ** (1/5),
+    and zero wherever the output is closer to HR than the moving average of the generator is.
+    Detail that G draws consistently survives in the average; flickering noise does not.
+
+    Args:
+        sr, hr, sr_ema (Tensor): (N, 3, H, W) in [0, 1]: the output, HR, the average's output.
+
+    Returns:
+        Tensor: (N, 1, H, W), without gradient.
+    """
+    with torch.no_grad():
+        residual = (hr - sr).abs().sum(1, keepdim=True)  # (N, 1, H, W)
+        residual_ema = (hr - sr_ema).abs().sum(1, keepdim=True)
+        patch = residual.var(dim=(1, 2, 3), keepdim=True) ** (1 / 5)
+        pad = ksize // 2
+        windows = F.pad(residual, (pad,) * 4, mode="reflect").unfold(2, ksize, 1).unfold(3, ksize, 1)
+        local = windows.var(dim=(-1, -2))  # (N, 1, H, W), unbiased as LDL's
+        return torch.where(residual < residual_ema, 0.0, patch * local)
+
+
+def artifact_loss(sr, hr, sr_ema):
+    """LDL's artifact term: L1 between output and HR weighted by :func:`artifact_map`, on
+    [0, 1] images as in LDL (its weight 1 carries over). Inputs in [-1, 1]."""
+    sr, hr, sr_ema = ((x.float() + 1) / 2 for x in (sr, hr, sr_ema))
+    weight = artifact_map(sr, hr, sr_ema)
+    return F.l1_loss(weight * sr, weight * hr)
+
+
 def _check(name, value, choices):
     if value not in choices:
         raise ValueError(f"stage.loss.{name} must be one of {sorted(choices)}, got {value!r}")
@@ -160,6 +193,8 @@ def check_spec(spec, mode):
                              f"(type {value.get('type', term)!r})")
     if mode == "gan" and spec["adversarial"] is None:
         raise ValueError("a GAN stage needs stage.loss.adversarial")
+    if mode != "gan" and spec["artifacts"] is not None:
+        raise ValueError("stage.loss.artifacts belongs to a GAN stage")
     return spec
 
 
@@ -216,9 +251,10 @@ class GeneratorLoss(nn.Module):
         scale (int): the SR factor: the period of the ``grid`` term.
         mode (str): the stage's mode (``"gan"`` needs an adversarial term).
 
-    Call: ``loss(sr, hr, fake_logits=None, real_logits=None, fake_maps=(), real_maps=())`` with
-    images in [-1, 1] and, in the GAN stage, D's logits on ``sr`` (with gradient) and on ``hr``
-    (detached, for the relativistic loss) and D's feature maps of both (feature matching).
+    Call: ``loss(sr, hr, fake_logits=None, real_logits=None, fake_maps=(), real_maps=(),
+    sr_ema=None)`` with images in [-1, 1] and, in the GAN stage, D's logits on ``sr`` (with
+    gradient) and on ``hr`` (detached, for the relativistic loss), D's feature maps of both
+    (feature matching) and the moving-average generator's output (artifacts).
     Returns ``(total, terms)``: the scalar to minimise and a dict of the unweighted
     ``<term>_loss`` tensors.
     """
@@ -240,7 +276,8 @@ class GeneratorLoss(nn.Module):
             hr_features = self.feature_net(hr)  # the target: no graph needed
         return self.vgg.scale * PIXEL_LOSSES[self.vgg.distance](self.feature_net(sr), hr_features)
 
-    def forward(self, sr, hr, fake_logits=None, real_logits=None, fake_maps=(), real_maps=()):
+    def forward(self, sr, hr, fake_logits=None, real_logits=None, fake_maps=(), real_maps=(),
+                sr_ema=None):
         spec = self.spec
         terms = {"content_loss": self.content_loss(sr, hr)}
         if spec["pixel"]:
@@ -249,6 +286,8 @@ class GeneratorLoss(nn.Module):
             terms["grid_loss"] = grid_loss(sr, hr, self.scale)
         if spec["feature_matching"] and fake_maps:
             terms["feature_matching_loss"] = feature_matching_loss(fake_maps, real_maps)
+        if spec["artifacts"] and sr_ema is not None:
+            terms["artifacts_loss"] = artifact_loss(sr, hr, sr_ema)
         if spec["adversarial"] and fake_logits is not None:
             generator_loss = ADVERSARIAL_LOSSES[spec["adversarial"]["type"]][1]
             terms["adversarial_loss"] = generator_loss(fake_logits, real_logits)

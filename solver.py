@@ -92,6 +92,8 @@ def build_training(config, stage, device):
     ema_decay = stage.ema_decay
     if ema_decay is not None and not 0 < ema_decay < 1:
         raise ValueError(f"stage.ema_decay must be None or in (0, 1), got {ema_decay!r}")
+    if stage.loss.get("artifacts") and ema_decay is None:
+        raise ValueError("stage.loss.artifacts compares with the moving average of G: set stage.ema_decay")
     amp_dtype = precision.autocast_dtype(config, device)
     memory_format = _memory_format(config, device)
     generator = build_generator(scale=config.scale, **config.generator).to(
@@ -314,8 +316,12 @@ def _gan_step(training, lr_imgs, hr_imgs, stage):
                 with torch.no_grad(), (conv_features(discriminator_g) if matching
                                        else contextlib.nullcontext([])) as real_maps:
                     real_logits_g = discriminator_g(d_view(hr_imgs))
+            sr_ema = None
+            if stage.loss.get("artifacts"):  # LDL: where G is worse than its own average
+                with torch.no_grad():
+                    sr_ema = training.generator_ema.module(lr_imgs)  # (N, 3, 96, 96) in [-1, 1]
             g_loss, terms = training.loss(sr_imgs, hr_imgs, fake_logits_g, real_logits_g,
-                                          fake_maps, real_maps)
+                                          fake_maps, real_maps, sr_ema)
         _optimizer_step(g_loss, training.optimizer_g, training.scaler_g, amp_dtype)
 
     d_real, d_fake = discriminator_outputs(kind, real_logits.float(), fake_logits.float())

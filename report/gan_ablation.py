@@ -147,6 +147,13 @@ VARIANTS = {
     "s8_gray_d_fm_1e-1": merge_config(RECIPE, gan({"feature_matching": {"weight": 1e-1}}, d_input="gray")),
     "s8_gray_highpass_d_fm_1e-1": merge_config(RECIPE, gan({"feature_matching": {"weight": 1e-1}},
                                                            d_input="gray_highpass")),
+    # LDL's artifact term (losses.artifact_loss, weight 1 as in LDL)
+    "s8_ldl": merge_config(RECIPE, gan({"artifacts": {"weight": 1.0}})),
+    "s8_gray_d_fm_ldl": merge_config(RECIPE, gan({"feature_matching": {"weight": 1e-1},
+                                                 "artifacts": {"weight": 1.0}}, d_input="gray")),
+    "s8_gray_highpass_d_fm_ldl": merge_config(RECIPE, gan({"feature_matching": {"weight": 1e-1},
+                                                          "artifacts": {"weight": 1.0}},
+                                                         d_input="gray_highpass")),
 }
 
 
