@@ -98,7 +98,7 @@ def test_presets_build_and_paper_keeps_the_paper_gan(preset):
                                         "before_activation": True},
                             "pixel": {"type": "l1", "weight": 5e-3},
                             "adversarial": {"type": "relativistic", "weight": 5e-3},
-                            "grid": None, "feature_matching": None}
+                            "grid": None, "feature_matching": None, "artifacts": None}
         assert (gan.lr_g, gan.iterations, gan.milestones, config.hr_patch, config.batch_size) == (
             1e-4, 4e5, [5e4, 1e5, 2e5, 3e5], 128, 16)
         assert n_params(generator) == 16_697_987
@@ -113,7 +113,7 @@ def test_presets_build_and_paper_keeps_the_paper_gan(preset):
         gan = config.stages.gan
         assert gan.loss == {"content": {"type": "vgg", "weight": 1.0}, "pixel": None,
                             "adversarial": {"type": "vanilla", "weight": 1e-3}, "grid": None,
-                            "feature_matching": None}
+                            "feature_matching": None, "artifacts": None}
         assert (gan.ema_decay, gan.d_input) == (None, "rgb")
         assert config.discriminator == {"arch": "srgan", "channels": 64, "fc_size": 1024}
 
