@@ -154,6 +154,9 @@ VARIANTS = {
     "s8_gray_highpass_d_fm_ldl": merge_config(RECIPE, gan({"feature_matching": {"weight": 1e-1},
                                                           "artifacts": {"weight": 1.0}},
                                                          d_input="gray_highpass")),
+    "s8_gray_d_fm_1": merge_config(RECIPE, gan({"feature_matching": {"weight": 1.0}}, d_input="gray")),
+    "s8_gray_d_fm_ldl_30": merge_config(RECIPE, gan({"feature_matching": {"weight": 1e-1},
+                                                    "artifacts": {"weight": 30.0}}, d_input="gray")),
 }
 
 
