@@ -157,6 +157,10 @@ VARIANTS = {
     "s8_gray_d_fm_1": merge_config(RECIPE, gan({"feature_matching": {"weight": 1.0}}, d_input="gray")),
     "s8_gray_d_fm_ldl_30": merge_config(RECIPE, gan({"feature_matching": {"weight": 1e-1},
                                                     "artifacts": {"weight": 30.0}}, d_input="gray")),
+    "s8_gray_d_fm_0.3_ldl_30": merge_config(RECIPE, gan({"feature_matching": {"weight": 0.3},
+                                                        "artifacts": {"weight": 30.0}}, d_input="gray")),
+    "s8_gray_d_fm_1_ldl_30": merge_config(RECIPE, gan({"feature_matching": {"weight": 1.0},
+                                                      "artifacts": {"weight": 30.0}}, d_input="gray")),
 }
 
 
