@@ -142,13 +142,14 @@ SRCNN = dict(
 # Minutes on a CPU: a small BN-free generator with resize-convolution upsampling on the embedded
 # images, capped by iterations (a busy machine gets the same result, later); the GAN stage with
 # CPU_GAN. Why each choice, and what it measured: report/README.md, sections 5b-5d and 10.
+# Against colour speckle and misplaced detail (report/README.md, section 10): D sees the mean of
+# the channels, whose gradient moves luma only; G matches D's features of HR (pix2pixHD) and pays
+# LDL's artifact term where it is worse than its own moving average (which needs ema_decay).
+DETAIL = dict(loss=dict(feature_matching=dict(weight=0.3), artifacts=dict(weight=30.0)), d_input="gray")
 # The sample and shared presets' GAN stage: the pixel-MSE content loss (no ImageNet VGG), the grid
-# loss (report/README.md, section 5c), a moving average of G (5d); against colour speckle and
-# misplaced detail (section 10), D sees the mean of the channels, whose gradient moves luma only,
-# and G matches D's features of HR.
-CPU_GAN = dict(loss=dict(content=dict(type="mse", weight=1.0), grid=dict(weight=1e2),
-                         feature_matching=dict(weight=0.1)),
-               ema_decay=0.99, d_input="gray")
+# loss (report/README.md, section 5c), a moving average of G (5d), and DETAIL.
+CPU_GAN = merge_config(DETAIL, dict(loss=dict(content=dict(type="mse", weight=1.0), grid=dict(weight=1e2)),
+                                    ema_decay=0.99))
 SAMPLE_DATA = dict(data="sample", train_list="data/sample/sample_train.csv",
                    val_list="data/sample/sample_test.csv", hr_patch=48, patches_per_image=100,
                    out_dir="runs/sample")
@@ -175,7 +176,8 @@ PRESETS = {
         generator=dict(n_blocks=6, channels=32, growth=16),
         discriminator=dict(channels=16, input_size=64), hr_patch=64,
         stages=dict(pretrain=dict(iterations=2400, lr_g=1e-3, milestones=[1200]),
-                    gan=dict(iterations=1000, milestones=[], ema_decay=0.99, **ESRGAN_OFFLINE)))),
+                    gan=merge_config(ESRGAN_OFFLINE, DETAIL, dict(iterations=1000, milestones=[],
+                                                                   ema_decay=0.99))))),
     "shared": dict(
         SHARED_DATA, srcnn=dict(preset="shared_srcnn"), generator=dict(upsampler="resize"),
         stages=dict(pretrain=dict(time_budget=3600),
@@ -187,7 +189,8 @@ PRESETS = {
     "shared_esrgan": merge_config(ESRGAN, SHARED_DATA, dict(
         generator=dict(n_blocks=6), discriminator=dict(input_size=64), hr_patch=64,
         stages=dict(pretrain=dict(time_budget=3600, milestones=[]),
-                    gan=dict(time_budget=1800, milestones=[], **ESRGAN_OFFLINE)))),
+                    gan=merge_config(ESRGAN_OFFLINE, DETAIL, dict(time_budget=1800, milestones=[],
+                                                                   ema_decay=0.99))))),
     # The papers on DIV2K with a GPU: SRGAN's 10^6 SRResNet iterations, then 10^5 + 10^5
     # SRGAN ones; ESRGAN's; SRCNN.
     "paper": dict(device="cuda", srcnn=dict(preset="srcnn")),

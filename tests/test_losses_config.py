@@ -105,10 +105,15 @@ def test_presets_build_and_paper_keeps_the_paper_gan(preset):
     if preset in ("sample", "shared"):  # report sections 5d and 10
         gan = config.stages.gan
         assert (config.generator.upsampler, gan.loss.grid, gan.ema_decay, gan.d_input,
-                gan.loss.feature_matching, gan.loss.content) == (
-            "resize", {"weight": 1e2}, 0.99, "gray", {"weight": 0.1}, {"type": "mse", "weight": 1.0})
-    if preset == "sample_esrgan":  # section 7c
-        assert config.stages.gan.ema_decay == 0.99
+                gan.loss.feature_matching, gan.loss.artifacts, gan.loss.content) == (
+            "resize", {"weight": 1e2}, 0.99, "gray", {"weight": 0.3}, {"weight": 30.0},
+            {"type": "mse", "weight": 1.0})
+    if preset in ("sample_esrgan", "shared_esrgan"):  # sections 7c and 10
+        gan = config.stages.gan
+        assert (gan.ema_decay, gan.d_input, gan.loss.feature_matching, gan.loss.artifacts,
+                gan.loss.content, gan.loss.pixel, gan.loss.adversarial) == (
+            0.99, "gray", {"weight": 0.3}, {"weight": 30.0}, {"type": "l1", "weight": 1.0}, None,
+            {"type": "relativistic", "weight": 5e-3})
     if preset == "paper":
         gan = config.stages.gan
         assert gan.loss == {"content": {"type": "vgg", "weight": 1.0}, "pixel": None,
@@ -188,3 +193,21 @@ def test_grid_loss_sees_a_pattern_on_the_grid_and_nothing_else():
         hr + pattern.repeat(1, 1, 4, 4), hr)
     assert terms["grid_loss"].item() == pytest.approx((pattern ** 2).mean().item())
     assert loss.item() == pytest.approx(terms["content_loss"].item() + 10 * terms["grid_loss"].item())
+
+
+def test_artifact_map_is_ldls_and_zero_where_g_beats_its_average():
+    from losses import artifact_loss, artifact_map
+
+    torch.manual_seed(0)
+    hr = torch.rand(2, 3, 12, 12)
+    sr = hr + 0.1 * torch.randn_like(hr)
+    # the moving average exactly right: every pixel of G is worse, the map is LDL's product
+    weights = artifact_map(sr, hr, hr)
+    residual = (hr - sr).abs().sum(1, keepdim=True)
+    patch = residual.var(dim=(1, 2, 3), keepdim=True) ** 0.2
+    windows = torch.nn.functional.pad(residual, (3,) * 4, mode="reflect").unfold(2, 7, 1).unfold(3, 7, 1)
+    torch.testing.assert_close(weights, patch * windows.var(dim=(-1, -2)))
+    # the average worse everywhere: nothing is an artifact of G's
+    assert artifact_map(sr, hr, hr + 1).abs().max() == 0
+    assert artifact_loss(hr * 2 - 1, hr * 2 - 1, sr * 2 - 1).item() == 0
+    assert artifact_loss(sr * 2 - 1, hr * 2 - 1, hr * 2 - 1).item() > 0

@@ -318,6 +318,12 @@ def test_only_the_gray_views_give_a_chroma_free_gradient(view, chroma_free):
     assert x.grad.abs().max() > 1e-3
 
 
+def test_artifact_term_needs_the_moving_average(tmp_path):
+    with pytest.raises(ValueError, match="stage.loss.artifacts compares with the moving average"):
+        solver.build_training(tiny_config(tmp_path), stage("gan", loss=dict(artifacts=dict(weight=1.0))),
+                              torch.device("cpu"))
+
+
 def test_unknown_d_input_is_an_error_naming_it(tmp_path):
     with pytest.raises(ValueError, match=r"stage.d_input must be one of \[.*\], got .grey."):
         solver.build_training(tiny_config(tmp_path), stage("gan", d_input="grey"), torch.device("cpu"))
@@ -339,7 +345,8 @@ def test_conv_features_collects_every_conv_output_and_removes_its_hooks():
     (dict(arch="srgan", channels=4, fc_size=16), dict(d_input="gray", ema_decay=0.9)),
     (dict(arch="srgan", channels=4, fc_size=16, spectral_norm=True, batch_norm=False),
      dict(loss=dict(feature_matching=dict(weight=0.1), grid=dict(weight=10.0)))),
-    (dict(arch="vgg", channels=4, input_size=16), dict(loss=dict(feature_matching=dict(weight=0.1)))),
+    (dict(arch="vgg", channels=4, input_size=16),
+     dict(loss=dict(feature_matching=dict(weight=0.1), artifacts=dict(weight=30.0)), ema_decay=0.9)),
 ])
 def test_gan_variants_train_and_keep_d_frozen_in_g_step(tmp_path, disc, extra):
     torch.manual_seed(0)
