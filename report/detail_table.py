@@ -2,7 +2,9 @@
 generator checkpoints on the sample test images: the table of report/README.md, section 10.
 
 Each ``NAME=PATH`` is scored as ``test.ipynb`` scores it (whole images, 4-px border); HR's own
-measures are the first row. Writes the rows to ``--results`` (JSON) and prints a markdown table.
+measures are the first row. Writes the rows to ``--results`` (JSON) and prints a markdown table;
+``--figure`` draws the zoomed crop of the first image (``test.ipynb``'s crop) of HR and of each
+``--crops`` name (default: every checkpoint), nearest-neighbour.
 
     .venv/bin/python -m report.detail_table --results report/detail_s8.json \
         --checkpoints SRResNet=runs/gan_ablation/sample_srresnet_resize_s0/srresnet_best.pth \
@@ -13,12 +15,14 @@ import json
 import sys
 from pathlib import Path
 
+import matplotlib.pyplot as plt
 import numpy as np
 
 import inference
 from datasets import SRTestDataset
 from metrics import grid_pattern, niqe, psnr_ssim
 from report.detail_measures import KEYS, detail_measures
+from report.quickstart_seeds import crop
 from utils import signed_to_uint8
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -40,21 +44,37 @@ def main():
     parser.add_argument("--checkpoints", nargs="+", required=True, metavar="NAME=PATH")
     parser.add_argument("--list", default=str(ROOT / "data" / "sample" / "sample_test.csv"))
     parser.add_argument("--results", type=Path, required=True)
+    parser.add_argument("--figure", type=Path, help="the crops of the first image, one per checkpoint")
+    parser.add_argument("--crops", nargs="*", help="the names in the figure (default: all)")
+    parser.add_argument("--columns", type=int, default=5)
     args = parser.parse_args()
     pairs = [item.split("=", 1) for item in args.checkpoints]
     if any(len(pair) != 2 for pair in pairs):
         sys.exit(f"--checkpoints takes NAME=PATH, got {args.checkpoints}")
     dataset = [item for item in SRTestDataset(args.list, 4)]
     results = {"HR": measures([item["hr"] for item in dataset], dataset)}
+    first = {"HR": dataset[0]["hr"]}
     for name, path in pairs:
         generator = inference.load_generator(path)
         outputs = [signed_to_uint8(inference.super_resolve(generator, item["lr"].unsqueeze(0))[0])
                    for item in dataset]
-        results[name] = measures(outputs, dataset)
+        results[name], first[name] = measures(outputs, dataset), outputs[0]
     print("| model | " + " | ".join(COLUMNS) + " |\n|---|" + "---|" * len(COLUMNS))
     for name, row in results.items():
         print(f"| {name} | " + " | ".join(f"{row[k]:.4f}" if k == "ssim" else f"{row[k]:.3f}" if k in KEYS
                                          else f"{row[k]:.2f}" for k in COLUMNS) + " |")
+    if args.figure:
+        names = ["HR"] + (args.crops or [name for name, _ in pairs])
+        rows = (len(names) + args.columns - 1) // args.columns
+        fig, axes = plt.subplots(rows, args.columns, figsize=(3 * args.columns, 3.3 * rows), squeeze=False)
+        for ax in axes.ravel():
+            ax.axis("off")
+        for ax, name in zip(axes.ravel(), names):
+            ax.imshow(crop(first[name]), interpolation="nearest")
+            ax.set_title(name, fontsize=9)
+        fig.tight_layout()
+        fig.savefig(args.figure, dpi=80)
+        print(f"wrote {args.figure}")
     args.results.write_text(json.dumps({"list": args.list, "checkpoints": dict(pairs), "results": results,
                                         "command": "report/detail_table.py " + " ".join(sys.argv[1:])},
                                        indent=1) + "\n")
