@@ -150,6 +150,8 @@ DETAIL = dict(loss=dict(feature_matching=dict(weight=0.3), artifacts=dict(weight
 # loss (report/README.md, section 5c), a moving average of G (5d), and DETAIL.
 CPU_GAN = merge_config(DETAIL, dict(loss=dict(content=dict(type="mse", weight=1.0), grid=dict(weight=1e2)),
                                     ema_decay=0.99))
+# ... and their ESRGAN stage: the grid loss and the moving average as well (sections 7c and 10)
+CPU_ESRGAN = dict(loss=dict(grid=dict(weight=1e2)), ema_decay=0.99)
 SAMPLE_DATA = dict(data="sample", train_list="data/sample/sample_train.csv",
                    val_list="data/sample/sample_test.csv", hr_patch=48, patches_per_image=100,
                    out_dir="runs/sample")
@@ -176,8 +178,8 @@ PRESETS = {
         generator=dict(n_blocks=6, channels=32, growth=16),
         discriminator=dict(channels=16, input_size=64), hr_patch=64,
         stages=dict(pretrain=dict(iterations=2400, lr_g=1e-3, milestones=[1200]),
-                    gan=merge_config(ESRGAN_OFFLINE, DETAIL, dict(iterations=1000, milestones=[],
-                                                                   ema_decay=0.99))))),
+                    gan=merge_config(ESRGAN_OFFLINE, DETAIL, CPU_ESRGAN, dict(iterations=1000,
+                                                                               milestones=[]))))),
     "shared": dict(
         SHARED_DATA, srcnn=dict(preset="shared_srcnn"), generator=dict(upsampler="resize"),
         stages=dict(pretrain=dict(time_budget=3600),
@@ -189,8 +191,8 @@ PRESETS = {
     "shared_esrgan": merge_config(ESRGAN, SHARED_DATA, dict(
         generator=dict(n_blocks=6), discriminator=dict(input_size=64), hr_patch=64,
         stages=dict(pretrain=dict(time_budget=3600, milestones=[]),
-                    gan=merge_config(ESRGAN_OFFLINE, DETAIL, dict(time_budget=1800, milestones=[],
-                                                                   ema_decay=0.99))))),
+                    gan=merge_config(ESRGAN_OFFLINE, DETAIL, CPU_ESRGAN, dict(time_budget=1800,
+                                                                               milestones=[]))))),
     # The papers on DIV2K with a GPU: SRGAN's 10^6 SRResNet iterations, then 10^5 + 10^5
     # SRGAN ones; ESRGAN's; SRCNN.
     "paper": dict(device="cuda", srcnn=dict(preset="srcnn")),
