@@ -92,7 +92,7 @@ def build_training(config, stage, device):
     ema_decay = stage.ema_decay
     if ema_decay is not None and not 0 < ema_decay < 1:
         raise ValueError(f"stage.ema_decay must be None or in (0, 1), got {ema_decay!r}")
-    if stage.loss.get("artifacts") and ema_decay is None:
+    if stage.loss.artifacts and ema_decay is None:
         raise ValueError("stage.loss.artifacts compares with the moving average of G: set stage.ema_decay")
     amp_dtype = precision.autocast_dtype(config, device)
     memory_format = _memory_format(config, device)
@@ -316,10 +316,8 @@ def _gan_step(training, lr_imgs, hr_imgs, stage):
                 with torch.no_grad(), (conv_features(discriminator_g) if matching
                                        else contextlib.nullcontext([])) as real_maps:
                     real_logits_g = discriminator_g(d_view(hr_imgs))
-            sr_ema = None
-            if stage.loss.get("artifacts"):  # LDL: where G is worse than its own average
-                with torch.no_grad():
-                    sr_ema = training.generator_ema.module(lr_imgs)  # (N, 3, 96, 96) in [-1, 1]
+            with torch.no_grad():  # LDL's artifact term: where G is worse than its own average
+                sr_ema = training.generator_ema.module(lr_imgs) if stage.loss.artifacts else None
             g_loss, terms = training.loss(sr_imgs, hr_imgs, fake_logits_g, real_logits_g,
                                           fake_maps, real_maps, sr_ema)
         _optimizer_step(g_loss, training.optimizer_g, training.scaler_g, amp_dtype)
@@ -342,8 +340,8 @@ def fit(config, stage, train_loader, val_dataset=None, log=print):
     the validation PSNR improves (the GAN stage keeps its last weights: PSNR ranks its least
     adversarial epoch first); ``<stage>_ema.pth`` (the moving-average generator alone) with
     ``stage.ema_decay``. The GAN stage also logs the validation NIQE. The epoch history also
-    goes to ``<stage>_history.csv``. If
-    ``<stage>_last.pth`` exists, training resumes from it; otherwise a stage with
+    goes to ``<stage>_history.csv``. If ``<stage>_last.pth`` exists, training resumes from it;
+    otherwise a stage with
     ``init_from`` starts its generator from ``<init_from>_best.pth`` (or ``_last.pth``), or from
     a generator file when it names one (``.pth``: a release file of ESRGAN or Real-ESRGAN too).
     An interrupt (Ctrl-C, a notebook's stop button) anywhere in an epoch (training, validation,
