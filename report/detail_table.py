@@ -29,6 +29,14 @@ ROOT = Path(__file__).resolve().parents[1]
 COLUMNS = ("psnr", "ssim", "niqe", "grid", *KEYS)
 
 
+def shown(path):
+    """``path`` relative to the repository when it lies inside it (no machine paths in results)."""
+    try:
+        return str(Path(path).resolve().relative_to(ROOT))
+    except ValueError:
+        return str(path)
+
+
 def measures(outputs, dataset):
     """Mean PSNR, SSIM, NIQE, grid and detail measures of uint8 ``outputs`` against ``dataset``."""
     rows = []
@@ -75,7 +83,9 @@ def main():
         fig.tight_layout()
         fig.savefig(args.figure, dpi=80)
         print(f"wrote {args.figure}")
-    args.results.write_text(json.dumps({"list": args.list, "checkpoints": dict(pairs), "results": results,
+    args.results.write_text(json.dumps({"list": shown(args.list),
+                                        "checkpoints": {name: shown(path) for name, path in pairs},
+                                        "results": results,
                                         "command": "report/detail_table.py " + " ".join(sys.argv[1:])},
                                        indent=1) + "\n")
 
