@@ -11,7 +11,8 @@ the sum of each term times its ``weight`` (Ledig et al., 2017, Sec. 2.2, and its
     loss = dict(content=dict(type="vgg", weight=1.0),           # + VGGContent's parameters
                 pixel=None,                                   # or dict(type="l1", weight=1e-2)
                 adversarial=dict(type="vanilla", weight=1e-3),
-                grid=None, feature_matching=None)             # or dict(weight=...)
+                grid=None, feature_matching=None,             # or dict(weight=...)
+                artifacts=None, gradient=None)
 
 - ``content``: ``"mse"`` (pixel MSE, the SRResNet's and SRGAN-MSE's), ``"l1"`` (pixel L1) or
   ``"vgg"`` (a distance between VGG19 phi_{i,j} feature maps, :class:`VGGContent`: SRGAN's
@@ -26,7 +27,9 @@ the sum of each term times its ``weight`` (Ledig et al., 2017, Sec. 2.2, and its
 - ``feature_matching``: pix2pixHD's feature matching on the discriminator's features
   (:func:`feature_matching_loss`);
 - ``artifacts``: LDL's locally discriminative loss against artifacts (:func:`artifact_loss`;
-  it compares with the moving average of G, so the stage needs ``ema_decay``).
+  it compares with the moving average of G, so the stage needs ``ema_decay``);
+- ``gradient``: SPSR's gradient-map loss (:func:`gradient_loss`): the output's local gradient
+  magnitude against HR's, pixel by pixel.
 
 Every function takes logits (the sigmoid is fused into binary cross-entropy, stable in fp16),
 of any shape: one per image (SRGAN's D), or a map.
@@ -40,7 +43,7 @@ import torch.nn.functional as F
 PIXEL_LOSSES = {"mse": F.mse_loss, "l1": F.l1_loss}
 # content terms of the pixel kind: (sr, hr) -> loss; "vgg" is VGGContent
 CONTENT_LOSSES = dict(PIXEL_LOSSES)
-TERMS = ("content", "pixel", "adversarial", "grid", "feature_matching", "artifacts")
+TERMS = ("content", "pixel", "adversarial", "grid", "feature_matching", "artifacts", "gradient")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -157,6 +160,29 @@ def artifact_loss(sr, hr, sr_ema):
     sr, hr, sr_ema = ((x.float() + 1) / 2 for x in (sr, hr, sr_ema))
     weight = artifact_map(sr, hr, sr_ema)
     return F.l1_loss(weight * sr, weight * hr)
+
+
+def gradient_map(imgs):
+    """SPSR's gradient map (Ma et al., "Structure-Preserving Super Resolution with Gradient
+    Guidance", CVPR 2020, Eq. 1): per channel, the magnitude of the central differences,
+    sqrt(dx^2 + dy^2 + 1e-6), on the interior pixels (no padding, so no false edge at the border).
+
+    Args:
+        imgs (Tensor): (N, C, H, W).
+
+    Returns:
+        Tensor: (N, C, H - 2, W - 2), >= 1e-3.
+    """
+    dx = imgs[..., 1:-1, 2:] - imgs[..., 1:-1, :-2]
+    dy = imgs[..., 2:, 1:-1] - imgs[..., :-2, 1:-1]
+    return torch.sqrt(dx ** 2 + dy ** 2 + 1e-6)
+
+
+def gradient_loss(sr, hr):
+    """SPSR's gradient-map loss: L1 between the gradient maps (:func:`gradient_map`) of the
+    output and of HR. It asks for HR's edge and texture strength at each pixel but not for its
+    sign or exact phase: texture where HR has texture, nothing where HR is flat."""
+    return F.l1_loss(gradient_map(sr.float()), gradient_map(hr.float()))
 
 
 def _check(name, value, choices):
@@ -288,6 +314,8 @@ class GeneratorLoss(nn.Module):
             terms["feature_matching_loss"] = feature_matching_loss(fake_maps, real_maps)
         if spec["artifacts"] and sr_ema is not None:
             terms["artifacts_loss"] = artifact_loss(sr, hr, sr_ema)
+        if spec["gradient"]:
+            terms["gradient_loss"] = gradient_loss(sr, hr)
         if spec["adversarial"] and fake_logits is not None:
             generator_loss = ADVERSARIAL_LOSSES[spec["adversarial"]["type"]][1]
             terms["adversarial_loss"] = generator_loss(fake_logits, real_logits)

@@ -14,6 +14,7 @@ feature matching and grid terms of ``losses``) are measured in report/README.md,
 import contextlib
 import math
 import time
+import dataclasses
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import SimpleNamespace
@@ -27,7 +28,7 @@ import distributed
 import precision
 import training_log
 from archs import TruncatedVGG19, build_discriminator, build_generator, load_weights
-from archs.discriminators import D_INPUTS, conv_features
+from archs.discriminators import D_INPUTS, TexturedRegions, conv_features
 from inference import initial_weights, resolve_device, validate
 from losses import (GeneratorLoss, check_spec, discriminator_loss, discriminator_outputs,
                     needs_real_logits, vgg_content)
@@ -60,6 +61,7 @@ class Training:
     optimizer_d: torch.optim.Optimizer = None
     scheduler_d: torch.optim.lr_scheduler.LRScheduler = None
     content_net: nn.Module = None  # the VGG of a "vgg" content loss
+    d_regions: TexturedRegions = None  # with stage.d_regions: where D looks
     epoch: int = 0
     iteration: int = 0
     best_psnr: float = -math.inf
@@ -94,6 +96,13 @@ def build_training(config, stage, device):
         raise ValueError(f"stage.ema_decay must be None or in (0, 1), got {ema_decay!r}")
     if stage.loss.artifacts and ema_decay is None:
         raise ValueError("stage.loss.artifacts compares with the moving average of G: set stage.ema_decay")
+    d_regions = None
+    if stage.mode == "gan" and stage.d_regions is not None:
+        fields = {f.name for f in dataclasses.fields(TexturedRegions)}
+        unknown = sorted(set(stage.d_regions) - fields)
+        if unknown:
+            raise ValueError(f"stage.d_regions takes no {unknown[0]!r}; its keys: {', '.join(sorted(fields))}")
+        d_regions = TexturedRegions(**stage.d_regions)
     amp_dtype = precision.autocast_dtype(config, device)
     memory_format = _memory_format(config, device)
     generator = build_generator(scale=config.scale, **config.generator).to(
@@ -129,7 +138,7 @@ def build_training(config, stage, device):
         device=device, amp_dtype=amp_dtype,
         generator_ema=None if ema_decay is None else WeightAverage(generator, ema_decay),
         discriminator=discriminator, optimizer_d=optimizer_d, scheduler_d=scheduler_d,
-        content_net=content_net)
+        content_net=content_net, d_regions=d_regions)
 
 
 def _adam(module, lr, config):
@@ -289,7 +298,11 @@ def _gan_step(training, lr_imgs, hr_imgs, stage):
     discriminator_g = training.step_nets.discriminator_g  # D's own module (no DDP): frozen
     amp_dtype = training.amp_dtype
     autocast = torch.autocast(lr_imgs.device.type, dtype=amp_dtype, enabled=amp_dtype is not None)
-    kind, d_view = stage.loss.adversarial.type, D_INPUTS[stage.d_input]  # every input of D: its view
+    kind, view = stage.loss.adversarial.type, D_INPUTS[stage.d_input]  # every input of D: its view
+    d_view = view
+    if training.d_regions is not None:  # Beby-GAN: D sees fine detail only where the LR has texture
+        mask = training.d_regions.mask(lr_imgs, hr_imgs.shape[-2:])  # (N, 1, 96, 96) in {0, 1}
+        d_view = lambda imgs: view(training.d_regions.view(imgs, mask))  # noqa: E731
 
     with autocast:
         sr_imgs = generator(lr_imgs)  # (N, 3, 96, 96) in [-1, 1]

@@ -5,13 +5,17 @@ GAN stage trains it against the generator. Both take HR-range images in [-1, 1] 
 logits (the sigmoid lives in the loss). SRGAN's has options whose defaults are the paper's
 network: ``spectral_norm`` (Miyato et al. 2018) and ``batch_norm``. (``report/gan_ablation.py``
 adds the PatchGAN, U-Net and anti-aliased discriminators it measured.) ``D_INPUTS`` are the
-views of an image that D may be given (``stage.d_input``); :func:`conv_features` collects D's
-features for feature matching.
+views of an image that D may be given (``stage.d_input``); :class:`TexturedRegions` limits
+what D sees to the photograph's textured regions (``stage.d_regions``); :func:`conv_features`
+collects D's features for feature matching.
 """
 import contextlib
+import dataclasses
 
+import torch
 import torch.nn as nn
 import torch.nn.functional as F
+import torchvision.transforms.functional as TF
 from torch.nn.utils.parametrizations import spectral_norm as _spectral_norm
 
 
@@ -140,6 +144,51 @@ def gray(imgs):
 # what the discriminator sees of an image (stage.d_input; report/ablation_parts.py adds the
 # views the GAN ablation measured)
 D_INPUTS = {"rgb": lambda imgs: imgs, "gray": gray}
+
+
+@dataclasses.dataclass(frozen=True)
+class TexturedRegions:
+    """Beby-GAN's region-aware adversarial learning (Li et al., "Best-Buddy GANs for Highly
+    Detailed Image Super-Resolution", AAAI 2022, Sec. 3.3): D sees the photograph's fine detail
+    only where the photograph has texture, so the adversary does not ask for texture where it is
+    flat (there the content loss alone rules).
+
+    Texture is judged on the LR input, upscaled bicubically to HR's size: its BT.601 luma's
+    standard deviation over ``window`` x ``window`` HR pixels is at least ``threshold`` (on
+    [0, 1] images; Beby-GAN's 11 and 0.025, 6.4 gray levels). Beby-GAN shows D zeros in the flat
+    regions; here D sees them blurred (a 9 x 9 Gaussian of ``sigma`` HR pixels: the frequencies
+    of the x4 LR image), which keeps their brightness and colour in D's view: with zeros the
+    brightness of flat regions drifted (report/README.md, section 10g).
+    """
+    window: int = 11
+    threshold: float = 0.025
+    sigma: float = 2.0
+
+    def mask(self, lr_imgs, size):
+        """The textured pixels of each image.
+
+        Args:
+            lr_imgs (Tensor): (N, 3, h, w) in [-1, 1].
+            size (tuple): HR's (H, W).
+
+        Returns:
+            Tensor: (N, 1, H, W), 1 where textured and 0 where flat, float32, no gradient.
+        """
+        with torch.no_grad():
+            up = F.interpolate(lr_imgs.float(), size=tuple(size), mode="bicubic", align_corners=False)
+            luma = (0.299 * up[:, :1] + 0.587 * up[:, 1:2] + 0.114 * up[:, 2:] + 1) / 2  # (N, 1, H, W) in ~[0, 1]
+            pad = self.window // 2
+            padded = F.pad(luma, (pad,) * 4, mode="reflect")
+            mean = F.avg_pool2d(padded, self.window, stride=1)
+            n = self.window ** 2
+            var = (F.avg_pool2d(padded ** 2, self.window, stride=1) - mean ** 2).clamp_min(0) * n / (n - 1)
+            return (var.sqrt() >= self.threshold).float()
+
+    def view(self, imgs, mask):
+        """What D sees of ``imgs`` (N, 3, H, W): the images where ``mask`` (N, 1, H, W) is 1,
+        their Gaussian blur where it is 0; the gradient flows through both."""
+        smooth = TF.gaussian_blur(imgs, [9, 9], [self.sigma, self.sigma])
+        return smooth + (imgs - smooth) * mask.to(imgs.dtype)
 
 
 @contextlib.contextmanager

@@ -7,7 +7,7 @@ from easydict import EasyDict
 
 from archs import build_discriminator, build_generator
 from config import PRESETS, srcnn_config, training_config
-from losses import GeneratorLoss, discriminator_loss, feature_matching_loss, needs_real_logits
+from losses import GeneratorLoss, discriminator_loss, feature_matching_loss, gradient_map, needs_real_logits
 
 
 def n_params(module):
@@ -59,6 +59,21 @@ def test_feature_matching_known_values():
         feature_matching_loss(other, maps[:1])
 
 
+@pytest.mark.parametrize("slope", [0.0, 0.05, 0.5])
+def test_gradient_loss_known_values(slope):
+    # a horizontal ramp of ``slope`` per pixel: central differences 2 * slope across, 0 down
+    ramp = (slope * torch.arange(16.0)).expand(1, 3, 16, 16)
+    magnitude = math.sqrt((2 * slope) ** 2 + 1e-6)
+    assert gradient_map(ramp).shape == (1, 3, 14, 14)
+    assert torch.allclose(gradient_map(ramp), torch.full((1, 3, 14, 14), magnitude))
+    loss = GeneratorLoss(spec(adversarial=dict(type="vanilla", weight=0.0), gradient=dict(weight=2.0)))
+    total, terms = loss(ramp, torch.zeros(1, 3, 16, 16), torch.zeros(1))
+    assert terms["gradient_loss"].item() == pytest.approx(magnitude - 1e-3, rel=1e-6, abs=1e-7)
+    assert total.item() == pytest.approx(terms["content_loss"].item() + 2 * terms["gradient_loss"].item())
+    # a sign flip or a shift of the ramp changes the pixels, not the gradient map
+    assert loss(-ramp, ramp, torch.zeros(1))[1]["gradient_loss"].item() == 0
+
+
 @pytest.mark.parametrize("terms, message", [
     (dict(content=dict(type="ssim", weight=1.0)), r"stage.loss.content.type must be one of \[.*'vgg'\], got 'ssim'"),
     (dict(adversarial=dict(type="wgan", weight=1.0)), "stage.loss.adversarial.type must be one of"),
@@ -98,16 +113,17 @@ def test_presets_build_and_paper_keeps_the_paper_gan(preset):
                                         "before_activation": True},
                             "pixel": {"type": "l1", "weight": 5e-3},
                             "adversarial": {"type": "relativistic", "weight": 5e-3},
-                            "grid": None, "feature_matching": None, "artifacts": None}
+                            "grid": None, "feature_matching": None, "artifacts": None,
+                            "gradient": None}
         assert (gan.lr_g, gan.iterations, gan.milestones, config.hr_patch, config.batch_size) == (
             1e-4, 4e5, [5e4, 1e5, 2e5, 3e5], 128, 16)
         assert n_params(generator) == 16_697_987
     if preset in ("sample", "shared"):  # report sections 5d and 10
         gan = config.stages.gan
         assert (config.generator.upsampler, gan.loss.grid, gan.ema_decay, gan.d_input,
-                gan.loss.feature_matching, gan.loss.artifacts, gan.loss.content) == (
+                gan.loss.feature_matching, gan.loss.artifacts, gan.loss.content, gan.d_regions) == (
             "resize", {"weight": 1e2}, 0.99, "gray", {"weight": 0.3}, {"weight": 30.0},
-            {"type": "mse", "weight": 1.0})
+            {"type": "mse", "weight": 1.0}, {"threshold": 0.0125})
     if preset in ("sample_esrgan", "shared_esrgan"):  # sections 7c and 10
         gan = config.stages.gan
         assert (gan.ema_decay, gan.d_input, gan.loss.feature_matching, gan.loss.artifacts,
@@ -118,8 +134,8 @@ def test_presets_build_and_paper_keeps_the_paper_gan(preset):
         gan = config.stages.gan
         assert gan.loss == {"content": {"type": "vgg", "weight": 1.0}, "pixel": None,
                             "adversarial": {"type": "vanilla", "weight": 1e-3}, "grid": None,
-                            "feature_matching": None, "artifacts": None}
-        assert (gan.ema_decay, gan.d_input) == (None, "rgb")
+                            "feature_matching": None, "artifacts": None, "gradient": None}
+        assert (gan.ema_decay, gan.d_input, gan.d_regions) == (None, "rgb", None)
         assert config.discriminator == {"arch": "srgan", "channels": 64, "fc_size": 1024}
 
 

@@ -10,7 +10,7 @@ from torch.utils.data import DataLoader, TensorDataset
 import inference
 import solver
 from archs import build_discriminator
-from archs.discriminators import D_INPUTS, conv_features
+from archs.discriminators import D_INPUTS, TexturedRegions, conv_features
 from models import SRResNet
 from checkpoints import checkpoint_state, load_checkpoint, restore, save_checkpoint
 from config import training_config
@@ -329,6 +329,36 @@ def test_unknown_d_input_is_an_error_naming_it(tmp_path):
         solver.build_training(tiny_config(tmp_path), stage("gan", d_input="grey"), torch.device("cpu"))
 
 
+def test_textured_regions_mask_known_values():
+    regions = TexturedRegions()  # Beby-GAN's 11 x 11 window and threshold 0.025
+    flat = torch.zeros(2, 3, 4, 4)
+    assert regions.mask(flat, (16, 16)).shape == (2, 1, 16, 16) and regions.mask(flat, (16, 16)).sum() == 0
+    # a step of 0.2 in [-1, 1] (0.1 in [0, 1]): textured within half a window of the step, not beyond
+    step = torch.zeros(1, 3, 8, 16)
+    step[..., 8:] = 0.2
+    mask = regions.mask(step, (32, 64))[0, 0]
+    assert mask[:, 28:36].all() and not mask[:, :16].any() and not mask[:, 48:].any()
+    assert TexturedRegions(threshold=0.5).mask(step, (32, 64)).sum() == 0
+
+
+def test_textured_regions_view_keeps_texture_and_blurs_the_flat_regions():
+    regions = TexturedRegions()
+    checker = (torch.arange(16)[:, None] + torch.arange(16)) % 2 * 0.4 - 0.1  # fine texture, mean 0.1
+    imgs = checker.expand(1, 3, 16, 16).clone().requires_grad_()
+    ones, zeros = torch.ones(1, 1, 16, 16), torch.zeros(1, 1, 16, 16)
+    assert torch.allclose(regions.view(imgs, ones), imgs, atol=1e-6)
+    flat = regions.view(imgs, zeros)  # the checkerboard is gone, its mean brightness stays
+    assert flat[..., 4:12, 4:12].std() < 0.01 and flat.mean().item() == pytest.approx(0.1, abs=0.01)
+    half = torch.cat([ones[..., :8], zeros[..., 8:]], dim=-1)
+    regions.view(imgs, half).sum().backward()  # gradient reaches both regions
+    assert imgs.grad[..., :8].abs().min() > 0 and imgs.grad[..., 8:].abs().max() > 0
+
+
+def test_bad_d_regions_key_is_an_error_naming_it(tmp_path):
+    with pytest.raises(ValueError, match="stage.d_regions takes no 'std'; its keys: sigma, threshold, window"):
+        solver.build_training(tiny_config(tmp_path), stage("gan", d_regions=dict(std=0.1)), torch.device("cpu"))
+
+
 def test_conv_features_collects_every_conv_output_and_removes_its_hooks():
     d = build_discriminator("srgan", channels=4, fc_size=8, n_convs=4)
     x = torch.rand(2, 3, 16, 16)
@@ -347,6 +377,8 @@ def test_conv_features_collects_every_conv_output_and_removes_its_hooks():
      dict(loss=dict(feature_matching=dict(weight=0.1), grid=dict(weight=10.0)))),
     (dict(arch="vgg", channels=4, input_size=16),
      dict(loss=dict(feature_matching=dict(weight=0.1), artifacts=dict(weight=30.0)), ema_decay=0.9)),
+    (dict(arch="srgan", channels=4, fc_size=16),
+     dict(d_input="gray", d_regions=dict(threshold=0.01), loss=dict(gradient=dict(weight=0.1)))),
 ])
 def test_gan_variants_train_and_keep_d_frozen_in_g_step(tmp_path, disc, extra):
     torch.manual_seed(0)
