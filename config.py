@@ -87,7 +87,8 @@ DEFAULTS = dict(
         pretrain=dict(name="srresnet", mode="pretrain", iterations=10**6, epochs=None, lr_g=1e-4,
                       milestones=[], gamma=0.1,
                       loss=dict(content=dict(type="mse", weight=1.0), pixel=None, adversarial=None,
-                                grid=None, feature_matching=None, artifacts=None, gradient=None),
+                                grid=None, feature_matching=None, artifacts=None, gradient=None,
+                                flat=None),
                       ema_decay=None, init_from=None, time_budget=None, max_bad_steps=10),
         # stage 2, adversarial: initialised from stage 1 (iterations=0: no GAN stage); init_from
         # is a stage name of out_dir, or a generator file (.pth; a published release too)
@@ -98,7 +99,8 @@ DEFAULTS = dict(
                            grid=None,              # losses.grid_loss: the 4x4-grid-locked part
                            feature_matching=None,  # losses.feature_matching_loss, D's features
                            artifacts=None,         # losses.artifact_loss: LDL, needs ema_decay
-                           gradient=None),         # losses.gradient_loss: SPSR's gradient map
+                           gradient=None,          # losses.gradient_loss: SPSR's gradient map
+                           flat=None),             # MSE on the flat regions, needs d_regions
                  d_input="rgb",               # or "gray": D's gradient leaves the colour alone
                  d_regions=None,              # or dict(): D sees textured regions only (Beby-GAN)
                  ema_decay=None,              # e.g. 0.999: moving average of G's weights
@@ -146,11 +148,11 @@ SRCNN = dict(
 # CPU_GAN. Why each choice, and what it measured: report/README.md, sections 5b-5d and 10.
 # Against colour speckle and misplaced detail (report/README.md, section 10): D sees the mean of
 # the channels, whose gradient moves luma only, and fine detail only where the LR image has
-# texture (Beby-GAN's regions, at half its threshold: section 10g); G matches D's features of HR
-# (pix2pixHD) and pays LDL's artifact term where it is worse than its own moving average (which
-# needs ema_decay).
-DETAIL = dict(loss=dict(feature_matching=dict(weight=0.3), artifacts=dict(weight=30.0)), d_input="gray",
-              d_regions=dict(threshold=0.0125))
+# texture (Beby-GAN's regions at half its threshold); where it is flat, G pays a pixel MSE
+# (weight 10) besides its content loss (section 10g); G matches D's features of HR (pix2pixHD)
+# and pays LDL's artifact term where it is worse than its own moving average (needs ema_decay).
+DETAIL = dict(loss=dict(feature_matching=dict(weight=0.3), artifacts=dict(weight=30.0), flat=dict(weight=10.0)),
+              d_input="gray", d_regions=dict(threshold=0.0125))
 # The sample and shared presets' GAN stage: the pixel-MSE content loss (no ImageNet VGG), the grid
 # loss (report/README.md, section 5c), a moving average of G (5d), and DETAIL.
 CPU_GAN = merge_config(DETAIL, dict(loss=dict(content=dict(type="mse", weight=1.0), grid=dict(weight=1e2)),
@@ -208,7 +210,7 @@ PRESETS = {
 # dicts whose keys are checked where they are used: the networks' kwargs (by their constructors)
 # and the loss terms' parameters (losses.check_spec)
 OPEN_KEYS = ("generator", "discriminator", "content", "pixel", "adversarial", "grid", "feature_matching",
-             "artifacts", "gradient")
+             "artifacts", "gradient", "flat")
 
 
 def check_keys(override, defaults=DEFAULTS, path="config"):

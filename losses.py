@@ -12,7 +12,7 @@ the sum of each term times its ``weight`` (Ledig et al., 2017, Sec. 2.2, and its
                 pixel=None,                                   # or dict(type="l1", weight=1e-2)
                 adversarial=dict(type="vanilla", weight=1e-3),
                 grid=None, feature_matching=None,             # or dict(weight=...)
-                artifacts=None, gradient=None)
+                artifacts=None, gradient=None, flat=None)
 
 - ``content``: ``"mse"`` (pixel MSE, the SRResNet's and SRGAN-MSE's), ``"l1"`` (pixel L1) or
   ``"vgg"`` (a distance between VGG19 phi_{i,j} feature maps, :class:`VGGContent`: SRGAN's
@@ -29,7 +29,9 @@ the sum of each term times its ``weight`` (Ledig et al., 2017, Sec. 2.2, and its
 - ``artifacts``: LDL's locally discriminative loss against artifacts (:func:`artifact_loss`;
   it compares with the moving average of G, so the stage needs ``ema_decay``);
 - ``gradient``: SPSR's gradient-map loss (:func:`gradient_loss`): the output's local gradient
-  magnitude against HR's, pixel by pixel.
+  magnitude against HR's, pixel by pixel;
+- ``flat``: the pixel MSE again, on the regions where the LR image is flat alone (where a stage
+  with ``d_regions`` shows D no detail), so that G adds no texture there.
 
 Every function takes logits (the sigmoid is fused into binary cross-entropy, stable in fp16),
 of any shape: one per image (SRGAN's D), or a map.
@@ -43,7 +45,7 @@ import torch.nn.functional as F
 PIXEL_LOSSES = {"mse": F.mse_loss, "l1": F.l1_loss}
 # content terms of the pixel kind: (sr, hr) -> loss; "vgg" is VGGContent
 CONTENT_LOSSES = dict(PIXEL_LOSSES)
-TERMS = ("content", "pixel", "adversarial", "grid", "feature_matching", "artifacts", "gradient")
+TERMS = ("content", "pixel", "adversarial", "grid", "feature_matching", "artifacts", "gradient", "flat")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -219,8 +221,9 @@ def check_spec(spec, mode):
                              f"(type {value.get('type', term)!r})")
     if mode == "gan" and spec["adversarial"] is None:
         raise ValueError("a GAN stage needs stage.loss.adversarial")
-    if mode != "gan" and spec["artifacts"] is not None:
-        raise ValueError("stage.loss.artifacts belongs to a GAN stage")
+    for term in ("artifacts", "flat"):
+        if mode != "gan" and spec[term] is not None:
+            raise ValueError(f"stage.loss.{term} belongs to a GAN stage")
     return spec
 
 
@@ -278,9 +281,10 @@ class GeneratorLoss(nn.Module):
         mode (str): the stage's mode (``"gan"`` needs an adversarial term).
 
     Call: ``loss(sr, hr, fake_logits=None, real_logits=None, fake_maps=(), real_maps=(),
-    sr_ema=None)`` with images in [-1, 1] and, in the GAN stage, D's logits on ``sr`` (with
-    gradient) and on ``hr`` (detached, for the relativistic loss), D's feature maps of both
-    (feature matching) and the moving-average generator's output (artifacts).
+    sr_ema=None, flat=None)`` with images in [-1, 1] and, in the GAN stage, D's logits on ``sr``
+    (with gradient) and on ``hr`` (detached, for the relativistic loss), D's feature maps of both
+    (feature matching), the moving-average generator's output (artifacts) and the (N, 1, H, W)
+    map of the flat regions, 1 where flat (the ``flat`` term).
     Returns ``(total, terms)``: the scalar to minimise and a dict of the unweighted
     ``<term>_loss`` tensors.
     """
@@ -303,7 +307,7 @@ class GeneratorLoss(nn.Module):
         return self.vgg.scale * PIXEL_LOSSES[self.vgg.distance](self.feature_net(sr), hr_features)
 
     def forward(self, sr, hr, fake_logits=None, real_logits=None, fake_maps=(), real_maps=(),
-                sr_ema=None):
+                sr_ema=None, flat=None):
         spec = self.spec
         terms = {"content_loss": self.content_loss(sr, hr)}
         if spec["pixel"]:
@@ -316,6 +320,8 @@ class GeneratorLoss(nn.Module):
             terms["artifacts_loss"] = artifact_loss(sr, hr, sr_ema)
         if spec["gradient"]:
             terms["gradient_loss"] = gradient_loss(sr, hr)
+        if spec["flat"] and flat is not None:
+            terms["flat_loss"] = F.mse_loss(flat * sr, flat * hr)
         if spec["adversarial"] and fake_logits is not None:
             generator_loss = ADVERSARIAL_LOSSES[spec["adversarial"]["type"]][1]
             terms["adversarial_loss"] = generator_loss(fake_logits, real_logits)

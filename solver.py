@@ -96,6 +96,8 @@ def build_training(config, stage, device):
         raise ValueError(f"stage.ema_decay must be None or in (0, 1), got {ema_decay!r}")
     if stage.loss.artifacts and ema_decay is None:
         raise ValueError("stage.loss.artifacts compares with the moving average of G: set stage.ema_decay")
+    if stage.mode == "gan" and stage.loss.get("flat") and stage.d_regions is None:
+        raise ValueError("stage.loss.flat weighs the regions that stage.d_regions finds flat: set stage.d_regions")
     d_regions = None
     if stage.mode == "gan" and stage.d_regions is not None:
         fields = {f.name for f in dataclasses.fields(TexturedRegions)}
@@ -299,10 +301,10 @@ def _gan_step(training, lr_imgs, hr_imgs, stage):
     amp_dtype = training.amp_dtype
     autocast = torch.autocast(lr_imgs.device.type, dtype=amp_dtype, enabled=amp_dtype is not None)
     kind, view = stage.loss.adversarial.type, D_INPUTS[stage.d_input]  # every input of D: its view
-    d_view = view
+    d_view, flat = view, None
     if training.d_regions is not None:  # Beby-GAN: D sees fine detail only where the LR has texture
         mask = training.d_regions.mask(lr_imgs, hr_imgs.shape[-2:])  # (N, 1, 96, 96) in {0, 1}
-        d_view = lambda imgs: view(training.d_regions.view(imgs, mask))  # noqa: E731
+        d_view, flat = (lambda imgs: view(training.d_regions.view(imgs, mask))), 1 - mask  # noqa: E731
 
     with autocast:
         sr_imgs = generator(lr_imgs)  # (N, 3, 96, 96) in [-1, 1]
@@ -332,7 +334,7 @@ def _gan_step(training, lr_imgs, hr_imgs, stage):
             with torch.no_grad():  # LDL's artifact term: where G is worse than its own average
                 sr_ema = training.generator_ema.module(lr_imgs) if stage.loss.artifacts else None
             g_loss, terms = training.loss(sr_imgs, hr_imgs, fake_logits_g, real_logits_g,
-                                          fake_maps, real_maps, sr_ema)
+                                          fake_maps, real_maps, sr_ema, flat)
         _optimizer_step(g_loss, training.optimizer_g, training.scaler_g, amp_dtype)
 
     d_real, d_fake = discriminator_outputs(kind, real_logits.float(), fake_logits.float())

@@ -2,9 +2,10 @@
 generator checkpoints on the sample test images: the table of report/README.md, section 10.
 
 Each ``NAME=PATH`` is scored as ``test.ipynb`` scores it (whole images, 4-px border); HR's own
-measures are the first row. Writes the rows to ``--results`` (JSON) and prints a markdown table;
+measures are the first row. Writes the rows (means, and each image's under ``per_image``) to
+``--results`` (JSON) and prints a markdown table of the means;
 ``--figure`` draws the zoomed crop of the first image (``test.ipynb``'s crop) of HR and of each
-``--crops`` name (default: every checkpoint), nearest-neighbour.
+``--crops`` name (default: every checkpoint), nearest-neighbour (``--box``: another crop).
 
     .venv/bin/python -m report.detail_table --results report/detail_s8.json \
         --checkpoints SRResNet=runs/gan_ablation/sample_srresnet_resize_s0/srresnet_best.pth \
@@ -38,13 +39,17 @@ def shown(path):
 
 
 def measures(outputs, dataset):
-    """Mean PSNR, SSIM, NIQE, grid and detail measures of uint8 ``outputs`` against ``dataset``."""
-    rows = []
+    """PSNR, SSIM, NIQE, grid and detail measures of uint8 ``outputs`` against ``dataset``.
+
+    Returns:
+        tuple: (their means, {image name: its row}).
+    """
+    rows = {}
     for sr, item in zip(outputs, dataset):
         psnr, ssim = psnr_ssim(sr, item["hr"], 4) if sr is not item["hr"] else (np.inf, 1.0)
-        rows.append({"psnr": psnr, "ssim": ssim, "niqe": niqe(sr, 4), "grid": grid_pattern(sr, 4, 4),
-                     **detail_measures(sr, item["hr"])})
-    return {key: float(np.mean([row[key] for row in rows])) for key in COLUMNS}
+        rows[item["name"]] = {"psnr": float(psnr), "ssim": float(ssim), "niqe": float(niqe(sr, 4)),
+                              "grid": float(grid_pattern(sr, 4, 4)), **detail_measures(sr, item["hr"])}
+    return {key: float(np.mean([row[key] for row in rows.values()])) for key in COLUMNS}, rows
 
 
 def main():
@@ -55,18 +60,21 @@ def main():
     parser.add_argument("--figure", type=Path, help="the crops of the first image, one per checkpoint")
     parser.add_argument("--crops", nargs="*", help="the names in the figure (default: all)")
     parser.add_argument("--columns", type=int, default=5)
+    parser.add_argument("--box", type=float, nargs=3, metavar=("TOP", "LEFT", "SIDE"),
+                        help="the crop as fractions of the image (default: test.ipynb's)")
     args = parser.parse_args()
     pairs = [item.split("=", 1) for item in args.checkpoints]
     if any(len(pair) != 2 for pair in pairs):
         sys.exit(f"--checkpoints takes NAME=PATH, got {args.checkpoints}")
     dataset = [item for item in SRTestDataset(args.list, 4)]
-    results = {"HR": measures([item["hr"] for item in dataset], dataset)}
+    results, per_image = {}, {}
+    results["HR"], per_image["HR"] = measures([item["hr"] for item in dataset], dataset)
     first = {"HR": dataset[0]["hr"]}
     for name, path in pairs:
         generator = inference.load_generator(path)
         outputs = [signed_to_uint8(inference.super_resolve(generator, item["lr"].unsqueeze(0))[0])
                    for item in dataset]
-        results[name], first[name] = measures(outputs, dataset), outputs[0]
+        (results[name], per_image[name]), first[name] = measures(outputs, dataset), outputs[0]
     print("| model | " + " | ".join(COLUMNS) + " |\n|---|" + "---|" * len(COLUMNS))
     for name, row in results.items():
         print(f"| {name} | " + " | ".join(f"{row[k]:.4f}" if k == "ssim" else f"{row[k]:.3f}" if k in KEYS
@@ -78,14 +86,14 @@ def main():
         for ax in axes.ravel():
             ax.axis("off")
         for ax, name in zip(axes.ravel(), names):
-            ax.imshow(crop(first[name]), interpolation="nearest")
+            ax.imshow(crop(first[name], *([args.box] if args.box else [])), interpolation="nearest")
             ax.set_title(name, fontsize=9)
         fig.tight_layout()
         fig.savefig(args.figure, dpi=80)
         print(f"wrote {args.figure}")
     args.results.write_text(json.dumps({"list": shown(args.list),
                                         "checkpoints": {name: shown(path) for name, path in pairs},
-                                        "results": results,
+                                        "results": results, "per_image": per_image,
                                         "command": "report/detail_table.py " + " ".join(sys.argv[1:])},
                                        indent=1) + "\n")
 

@@ -74,6 +74,17 @@ def test_gradient_loss_known_values(slope):
     assert loss(-ramp, ramp, torch.zeros(1))[1]["gradient_loss"].item() == 0
 
 
+def test_flat_term_is_the_mse_on_the_flat_regions_alone():
+    sr, hr = torch.zeros(1, 3, 4, 4), torch.ones(1, 3, 4, 4)
+    flat = torch.zeros(1, 1, 4, 4)
+    flat[..., :, :1] = 1  # one column of four is flat
+    loss = GeneratorLoss(spec(adversarial=dict(type="vanilla", weight=0.0), flat=dict(weight=10.0)))
+    total, terms = loss(sr, hr, torch.zeros(1), flat=flat)
+    assert terms["flat_loss"].item() == pytest.approx(0.25)  # a squared error of 1 on a quarter of the pixels
+    assert total.item() == pytest.approx(1.0 + 10 * 0.25)
+    assert "flat_loss" not in loss(sr, hr, torch.zeros(1))[1]  # no map: no term
+
+
 @pytest.mark.parametrize("terms, message", [
     (dict(content=dict(type="ssim", weight=1.0)), r"stage.loss.content.type must be one of \[.*'vgg'\], got 'ssim'"),
     (dict(adversarial=dict(type="wgan", weight=1.0)), "stage.loss.adversarial.type must be one of"),
@@ -83,6 +94,7 @@ def test_gradient_loss_known_values(slope):
     (dict(grid=dict(type="l1")), "stage.loss.grid needs a weight"),
     (dict(perceptual=dict(weight=1.0)), "stage.loss.perceptual is not a loss term"),
     (dict(adversarial=None), "a GAN stage needs stage.loss.adversarial"),
+    (dict(flat=dict(weight=1.0, threshold=0.1)), "stage.loss.flat takes no 'threshold'"),
 ])
 def test_bad_loss_specs_are_clear_errors(terms, message):
     with pytest.raises(ValueError, match=message):
@@ -114,16 +126,17 @@ def test_presets_build_and_paper_keeps_the_paper_gan(preset):
                             "pixel": {"type": "l1", "weight": 5e-3},
                             "adversarial": {"type": "relativistic", "weight": 5e-3},
                             "grid": None, "feature_matching": None, "artifacts": None,
-                            "gradient": None}
+                            "gradient": None, "flat": None}
         assert (gan.lr_g, gan.iterations, gan.milestones, config.hr_patch, config.batch_size) == (
             1e-4, 4e5, [5e4, 1e5, 2e5, 3e5], 128, 16)
         assert n_params(generator) == 16_697_987
     if preset in ("sample", "shared"):  # report sections 5d and 10
         gan = config.stages.gan
         assert (config.generator.upsampler, gan.loss.grid, gan.ema_decay, gan.d_input,
-                gan.loss.feature_matching, gan.loss.artifacts, gan.loss.content, gan.d_regions) == (
+                gan.loss.feature_matching, gan.loss.artifacts, gan.loss.content, gan.d_regions,
+                gan.loss.flat) == (
             "resize", {"weight": 1e2}, 0.99, "gray", {"weight": 0.3}, {"weight": 30.0},
-            {"type": "mse", "weight": 1.0}, {"threshold": 0.0125})
+            {"type": "mse", "weight": 1.0}, {"threshold": 0.0125}, {"weight": 10.0})
     if preset in ("sample_esrgan", "shared_esrgan"):  # sections 7c and 10
         gan = config.stages.gan
         assert (gan.ema_decay, gan.d_input, gan.loss.feature_matching, gan.loss.artifacts,
@@ -134,7 +147,8 @@ def test_presets_build_and_paper_keeps_the_paper_gan(preset):
         gan = config.stages.gan
         assert gan.loss == {"content": {"type": "vgg", "weight": 1.0}, "pixel": None,
                             "adversarial": {"type": "vanilla", "weight": 1e-3}, "grid": None,
-                            "feature_matching": None, "artifacts": None, "gradient": None}
+                            "feature_matching": None, "artifacts": None, "gradient": None,
+                            "flat": None}
         assert (gan.ema_decay, gan.d_input, gan.d_regions) == (None, "rgb", None)
         assert config.discriminator == {"arch": "srgan", "channels": 64, "fc_size": 1024}
 

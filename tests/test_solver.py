@@ -354,6 +354,15 @@ def test_textured_regions_view_keeps_texture_and_blurs_the_flat_regions():
     assert imgs.grad[..., :8].abs().min() > 0 and imgs.grad[..., 8:].abs().max() > 0
 
 
+def test_flat_term_needs_the_regions(tmp_path):
+    with pytest.raises(ValueError, match="stage.loss.flat weighs the regions that stage.d_regions finds flat"):
+        solver.build_training(tiny_config(tmp_path), stage("gan", loss=dict(flat=dict(weight=1.0))),
+                              torch.device("cpu"))
+    with pytest.raises(ValueError, match="stage.loss.flat belongs to a GAN stage"):
+        solver.build_training(tiny_config(tmp_path), stage("pretrain", loss=dict(flat=dict(weight=1.0))),
+                              torch.device("cpu"))
+
+
 def test_bad_d_regions_key_is_an_error_naming_it(tmp_path):
     with pytest.raises(ValueError, match="stage.d_regions takes no 'std'; its keys: sigma, threshold, window"):
         solver.build_training(tiny_config(tmp_path), stage("gan", d_regions=dict(std=0.1)), torch.device("cpu"))
@@ -378,7 +387,8 @@ def test_conv_features_collects_every_conv_output_and_removes_its_hooks():
     (dict(arch="vgg", channels=4, input_size=16),
      dict(loss=dict(feature_matching=dict(weight=0.1), artifacts=dict(weight=30.0)), ema_decay=0.9)),
     (dict(arch="srgan", channels=4, fc_size=16),
-     dict(d_input="gray", d_regions=dict(threshold=0.01), loss=dict(gradient=dict(weight=0.1)))),
+     dict(d_input="gray", d_regions=dict(threshold=0.01),
+          loss=dict(gradient=dict(weight=0.1), flat=dict(weight=3.0)))),
 ])
 def test_gan_variants_train_and_keep_d_frozen_in_g_step(tmp_path, disc, extra):
     torch.manual_seed(0)
