@@ -11,6 +11,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from benchmarks.bench_gan_recipe import STEPS
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -107,3 +109,10 @@ def test_gpu_check_names_a_part_that_ran_out_of_time(tmp_path):
     args = argparse.Namespace(device="cpu", out=str(tmp_path))
     result = gpu_check.run_part("torchrun", args, box=1)
     assert result["status"] == "timed out after 1 s" and result["seconds"] < 30
+
+
+def test_bench_gan_recipe_runs_every_part_of_the_recipe():
+    out = run_benchmark("bench_gan_recipe.py", "--steps", 1, "--repeat", 1)
+    rows = re.findall(r"^  (\S.*?)\s+([\d.]+)\s+([\d.]+)x", out, flags=re.M)
+    assert [label for label, _, _ in rows] == [label for label, _ in STEPS]
+    assert rows[0][2] == "1.00" and all(float(sec) > 0 for _, sec, _ in rows)
