@@ -14,8 +14,7 @@ feature matching and grid terms of ``losses``) are measured in report/README.md,
 import contextlib
 import math
 import time
-import dataclasses
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -100,10 +99,10 @@ def build_training(config, stage, device):
         raise ValueError("stage.loss.flat weighs the regions that stage.d_regions finds flat: set stage.d_regions")
     d_regions = None
     if stage.mode == "gan" and stage.d_regions is not None:
-        fields = {f.name for f in dataclasses.fields(TexturedRegions)}
-        unknown = sorted(set(stage.d_regions) - fields)
+        keys = sorted(f.name for f in fields(TexturedRegions))
+        unknown = sorted(set(stage.d_regions) - set(keys))
         if unknown:
-            raise ValueError(f"stage.d_regions takes no {unknown[0]!r}; its keys: {', '.join(sorted(fields))}")
+            raise ValueError(f"stage.d_regions takes no {unknown[0]!r}; its keys: {', '.join(keys)}")
         d_regions = TexturedRegions(**stage.d_regions)
     amp_dtype = precision.autocast_dtype(config, device)
     memory_format = _memory_format(config, device)
