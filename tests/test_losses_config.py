@@ -144,7 +144,7 @@ def test_presets_build_and_paper_keeps_the_paper_gan(preset):
                 gan.loss.flat, gan.loss.gradient) == (
             0.99, "gray", {"weight": 0.3}, {"weight": 30.0}, {"weight": 1e2},
             {"type": "l1", "weight": 1.0}, None, {"type": "relativistic", "weight": 5e-3},
-            {"threshold": 0.025}, {"weight": 30.0}, {"weight": 1.0})
+            {"threshold": 0.03}, {"weight": 60.0}, {"weight": 1.0})
     if preset == "paper":
         gan = config.stages.gan
         assert gan.loss == {"content": {"type": "vgg", "weight": 1.0}, "pixel": None,
