@@ -13,6 +13,7 @@ measures are the first row. Writes the rows (means, and each image's under ``per
 """
 import argparse
 import json
+import shlex
 import sys
 from pathlib import Path
 
@@ -94,7 +95,7 @@ def main():
     args.results.write_text(json.dumps({"list": shown(args.list),
                                         "checkpoints": {name: shown(path) for name, path in pairs},
                                         "results": results, "per_image": per_image,
-                                        "command": "report/detail_table.py " + " ".join(sys.argv[1:])},
+                                        "command": shlex.join(["report/detail_table.py", *sys.argv[1:]])},
                                        indent=1) + "\n")
 
 

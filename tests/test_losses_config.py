@@ -136,14 +136,16 @@ def test_presets_build_and_paper_keeps_the_paper_gan(preset):
                 gan.loss.feature_matching, gan.loss.artifacts, gan.loss.content, gan.d_regions,
                 gan.loss.flat) == (
             "resize", {"weight": 1e2}, 0.99, "gray", {"weight": 0.3}, {"weight": 30.0},
-            {"type": "mse", "weight": 1.0}, {"threshold": 0.0125}, {"weight": 10.0})
+            {"type": "mse", "weight": {"sample": 1.0, "shared": 3.0}[preset]}, {"threshold": 0.0125},
+            {"weight": 10.0})
     if preset in ("sample_esrgan", "shared_esrgan"):  # sections 7c and 10
         gan = config.stages.gan
         assert (gan.ema_decay, gan.d_input, gan.loss.feature_matching, gan.loss.artifacts,
                 gan.loss.grid, gan.loss.content, gan.loss.pixel, gan.loss.adversarial, gan.d_regions,
                 gan.loss.flat, gan.loss.gradient) == (
             0.99, "gray", {"weight": 0.3}, {"weight": 30.0}, {"weight": 1e2},
-            {"type": "l1", "weight": 1.0}, None, {"type": "relativistic", "weight": 5e-3},
+            {"type": "l1", "weight": {"sample_esrgan": 1.0, "shared_esrgan": 3.0}[preset]}, None,
+            {"type": "relativistic", "weight": 5e-3},
             {"threshold": 0.03}, {"weight": 60.0}, {"weight": 1.0})
     if preset == "paper":
         gan = config.stages.gan
