@@ -201,8 +201,8 @@ PRESETS = {
     "shared_srcnn": merge_config(SRCNN, SHARED_DATA, dict(
         stages=dict(pretrain=dict(time_budget=600, milestones=[])))),
     # ESRGAN at a CPU's budget: 6 RRDBs (23 in the paper; Real-ESRGAN's "6B" size) on 64x64
-    # HR patches, about the step time of the shared SRResNet; offline content loss as above, 3x
-    # as the shared SRGAN's
+    # HR patches, about the step time of the shared SRResNet; offline content loss as above, at
+    # weight 3 as in "shared"
     "shared_esrgan": merge_config(ESRGAN, SHARED_DATA, dict(
         generator=dict(n_blocks=6), discriminator=dict(input_size=64), hr_patch=64,
         stages=dict(pretrain=dict(time_budget=3600, milestones=[]),
