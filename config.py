@@ -172,9 +172,11 @@ SHARED_DATA = dict(data="shared", train_list="runs/shared/lists/train.csv",
                    patches_per_image=10, out_dir="runs/shared")
 
 PRESETS = {
+    # 8 residual blocks of 32 channels: with 4, the GAN drew thin dark structures as pairs of
+    # lines (the iris rim; report/README.md, section 10n)
     "sample": dict(
         SAMPLE_DATA, srcnn=dict(preset="sample_srcnn"),
-        generator=dict(n_blocks=4, channels=32, batch_norm=False, upsampler="resize"),
+        generator=dict(n_blocks=8, channels=32, batch_norm=False, upsampler="resize"),
         discriminator=dict(channels=16, fc_size=256),
         stages=dict(pretrain=dict(iterations=2400, lr_g=1.5e-3, milestones=[1200], gamma=0.2),
                     gan=dict(CPU_GAN, iterations=2000, lr_g=1e-4, lr_d=1e-4, milestones=[]))),

@@ -40,11 +40,11 @@ def main():
                "bicubic_psnr": inference.validate_bicubic(val_set)["psnr"], "variants": {}}
     for label, batch_norm in (("with BN (paper)", True), ("without BN", False)):
         seed_everything(0)
-        # the sample preset's networks as they were then (sub-pixel upsampling), BN on or off
+        # the sample preset's networks as they were then (4 blocks, sub-pixel upsampling), BN on or off
         config = training_config("sample", dict(
             device="cpu", channels_last=False, log_every=50,
             out_dir=str(args.out / ("bn" if batch_norm else "no_bn")),
-            generator=dict(batch_norm=batch_norm, upsampler="subpixel"),
+            generator=dict(n_blocks=4, batch_norm=batch_norm, upsampler="subpixel"),
             stages=dict(pretrain=dict(iterations=args.iterations, lr_g=args.lr, milestones=[]))))
         shutil.rmtree(config.out_dir, ignore_errors=True)  # a fresh run, not a resumed one
         stage = config.stages.pretrain

@@ -45,10 +45,10 @@ def main():
         if init:  # fit() starts a stage with init_from from <out_dir>/<init_from>_last.pth
             out_dir.mkdir(parents=True)
             shutil.copyfile(pretrained, out_dir / "srresnet_last.pth")
-        # the sample preset's networks as they were then (sub-pixel upsampling, paper's GAN stage)
+        # the sample preset's networks as they were then (4 blocks, sub-pixel upsampling, paper's GAN stage)
         config = training_config("sample", dict(
             device="cpu", channels_last=False, log_every=50, out_dir=str(out_dir),
-            generator=dict(upsampler="subpixel"),
+            generator=dict(n_blocks=4, upsampler="subpixel"),
             stages=dict(gan=dict(iterations=args.iterations, init_from="srresnet" if init else None))))
         stage = config.stages.gan
         train_set = SRTrainDataset(data / "sample_train.csv", hr_patch=48, patches_per_image=100)

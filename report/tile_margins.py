@@ -35,7 +35,7 @@ def generators(weights, run):
     """{label: generator} of the release files and the run's trained networks that exist."""
     files = {"RealESRGAN_x4plus (RRDBNet, 23 blocks)": weights / "RealESRGAN_x4plus.pth",
              "RealESRGAN_x4plus_anime_6B (RRDBNet, 6 blocks)": weights / "RealESRGAN_x4plus_anime_6B.pth",
-             "sample SRResNet (4 blocks, resize-conv)": run / "srresnet_best.pth",
+             "sample SRResNet (resize-conv)": run / "srresnet_best.pth",
              "sample SRGAN (its moving average)": run / "srgan_last.pth",
              "sample SRCNN": run / "srcnn_best.pth"}
     return {label: inference.load_generator(path) for label, path in files.items() if path.exists()}

@@ -1,9 +1,11 @@
 """report/detail_measures.py: the detail measures rank HR first and tell blur, noise, colour
-speckle and a colour cast apart, on a synthetic image (flat but for a textured band)."""
+speckle and a colour cast apart, on a synthetic image (flat but for a textured band);
+report/quickstart_table.py names each bar of issue #21 that a run misses."""
 import numpy as np
 import pytest
 
 from report.detail_measures import DEGRADATIONS, detail_measures
+from report.quickstart_table import misses
 
 
 @pytest.fixture(scope="module")
@@ -40,3 +42,22 @@ def test_each_degradation_moves_its_own_measures(hr, name, rises, stays):
 def test_sizes_must_match(hr):
     with pytest.raises(ValueError, match="differ in size"):
         detail_measures(hr[:32], hr)
+
+
+# a run of report/quickstart_seeds.py: the PSNR-oriented model, a GAN that meets every bar, HR
+BASE = dict(psnr=31.0, niqe=8.0, grid=0.07, chroma=0.011, missing=0.70, false=0.0, placement=0.77)
+GAN = dict(psnr=30.0, niqe=7.0, grid=0.12, chroma=0.016, missing=0.62, false=0.002, placement=0.79)
+HR = dict(grid=0.13, chroma=0.036)
+
+
+@pytest.mark.parametrize("change, missed", [
+    ({}, []),
+    ({"placement": 0.769}, ["placement"]),
+    ({"chroma": 0.037}, ["chroma"]),
+    ({"missing": 0.69, "false": 0.02}, ["blur"]),
+    ({"niqe": 8.0}, ["NIQE"]),
+    ({"psnr": 29.49}, ["PSNR"]),
+    ({"grid": 0.19}, ["grid"]),
+])
+def test_quickstart_table_names_each_missed_bar(change, missed):
+    assert misses(BASE, GAN | change, HR) == missed
