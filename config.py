@@ -172,8 +172,8 @@ SHARED_DATA = dict(data="shared", train_list="runs/shared/lists/train.csv",
                    patches_per_image=10, out_dir="runs/shared")
 
 PRESETS = {
-    # 8 residual blocks of 32 channels: with 4, the GAN drew thin dark structures as pairs of
-    # lines (the iris rim; report/README.md, section 10n)
+    # 8 residual blocks of 32 channels: with 4, the GAN drew a dark rim as two lines with a light
+    # one between on every run, with 8 on one of seven (report/README.md, section 10n)
     "sample": dict(
         SAMPLE_DATA, srcnn=dict(preset="sample_srcnn"),
         generator=dict(n_blocks=8, channels=32, batch_norm=False, upsampler="resize"),
