@@ -173,7 +173,7 @@ SHARED_DATA = dict(data="shared", train_list="runs/shared/lists/train.csv",
 
 PRESETS = {
     # 8 residual blocks of 32 channels: with 4, the GAN drew a dark rim as two lines with a light
-    # one between on every run, with 8 on one of seven (report/README.md, section 10n)
+    # one between on every run, with 8 on one of nine (report/README.md, section 10n)
     "sample": dict(
         SAMPLE_DATA, srcnn=dict(preset="sample_srcnn"),
         generator=dict(n_blocks=8, channels=32, batch_norm=False, upsampler="resize"),
