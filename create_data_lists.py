@@ -21,6 +21,7 @@ image is to be made from the HR image by ``imresize`` (MATLAB's bicubic).
 """
 import argparse
 import csv
+import os
 import sys
 from pathlib import Path
 
@@ -113,7 +114,7 @@ def write_list(pairs, csv_path):
     """Write (hr, lr or None) pairs to ``csv_path`` (header ``hr,lr``, absolute paths)."""
     csv_path = Path(csv_path)
     csv_path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = csv_path.with_suffix(csv_path.suffix + ".tmp")
+    tmp = csv_path.with_name(f"{csv_path.name}.{os.getpid()}.tmp")  # two runs may write it at once
     with open(tmp, "w", newline="", encoding="utf-8") as f:
         writer = csv.writer(f)
         writer.writerow(["hr", "lr"])
