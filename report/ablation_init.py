@@ -21,9 +21,19 @@ import inference
 import solver
 from config import training_config
 from datasets import SRTestDataset, SRTrainDataset
+from report.gan_ablation import BASE
 from utils import seed_everything
 
 ROOT = Path(__file__).resolve().parents[1]
+
+
+def gan_config(out_dir, iterations, init):
+    """The sample preset's networks and GAN stage as they were then (``gan_ablation.BASE``: 4
+    blocks, sub-pixel upsampling, pixel MSE + 1e-3 adversarial), from the pretrained SRResNet
+    in ``out_dir`` with ``init``, else from scratch."""
+    return training_config("sample", BASE, dict(
+        device="cpu", channels_last=False, log_every=50, out_dir=str(out_dir),
+        stages=dict(gan=dict(iterations=iterations, init_from="srresnet" if init else None))))
 
 
 def main():
@@ -45,11 +55,7 @@ def main():
         if init:  # fit() starts a stage with init_from from <out_dir>/<init_from>_last.pth
             out_dir.mkdir(parents=True)
             shutil.copyfile(pretrained, out_dir / "srresnet_last.pth")
-        # the sample preset's networks as they were then (4 blocks, sub-pixel upsampling, paper's GAN stage)
-        config = training_config("sample", dict(
-            device="cpu", channels_last=False, log_every=50, out_dir=str(out_dir),
-            generator=dict(n_blocks=4, upsampler="subpixel"),
-            stages=dict(gan=dict(iterations=args.iterations, init_from="srresnet" if init else None))))
+        config = gan_config(out_dir, args.iterations, init)
         stage = config.stages.gan
         train_set = SRTrainDataset(data / "sample_train.csv", hr_patch=48, patches_per_image=100)
         loader = DataLoader(train_set, batch_size=16, shuffle=True, drop_last=True)

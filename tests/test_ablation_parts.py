@@ -11,7 +11,7 @@ from archs.discriminators import D_INPUTS
 from config import training_config
 from losses import GeneratorLoss, check_spec
 import solver
-from report import ablation_parts, gan_ablation
+from report import ablation_init, ablation_parts, gan_ablation
 
 
 def test_icnr_sub_pixel_block_starts_as_nearest_neighbour_upsampling():
@@ -116,4 +116,17 @@ def test_every_ablation_variant_builds(name):
     config = training_config("sample", gan_ablation.BASE, gan_ablation.VARIANTS[name], {"device": "cpu"})
     check_spec(config.stages.gan.loss, "gan")
     assert config.stages.gan.d_input in D_INPUTS
+    solver.build_training(config, config.stages.gan, torch.device("cpu"))
+
+
+@pytest.mark.parametrize("init", [False, True])
+def test_init_ablation_runs_the_stage_it_describes(init, tmp_path):
+    """report/ablation_init.py: pixel MSE + 1e-3 adversarial on the 4-block sub-pixel generator,
+    none of the later terms, the preset's own later changes included."""
+    config = ablation_init.gan_config(tmp_path, iterations=10, init=init)
+    loss = config.stages.gan.loss
+    assert loss.content == {"type": "mse", "weight": 1.0} and loss.adversarial == {"type": "vanilla", "weight": 1e-3}
+    assert not any(loss[term] for term in ("grid", "feature_matching", "artifacts", "gradient", "flat"))
+    assert (config.generator.n_blocks, config.generator.upsampler, config.stages.gan.ema_decay) == (4, "subpixel", None)
+    assert config.stages.gan.init_from == ("srresnet" if init else None)
     solver.build_training(config, config.stages.gan, torch.device("cpu"))
