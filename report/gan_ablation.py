@@ -3,11 +3,12 @@
 Each variant is a config override of ``config.training_config(preset)`` with ``BASE`` (the
 preset with the paper's sub-pixel generator and GAN stage), plus one change, or a combination.
 Every variant starts from the same pretrained SRResNet of its generator architecture (trained
-once by this script with the preset's pretraining stage, in ``<runs>/pretrain_<arch>``), runs ``--iterations`` GAN iterations with the
-given seed, and is scored on the preset's validation images: PSNR and SSIM (benchmark protocol),
-NIQE (crop 4), the grid measure ``metrics.grid_pattern`` (crop 4), the mean D(HR) and
-D(G(LR)) of the last logged window, and a zoomed crop of the first validation image saved to
-``<runs>/<variant>_s<seed>/crop.png``. One JSON line per run is appended to ``--results``.
+once by this script with the preset's pretraining stage, in ``<runs>/pretrain_<arch>``), runs
+``--iterations`` GAN iterations with the given seed, and is scored on the preset's validation
+images: PSNR and SSIM (benchmark protocol), NIQE (crop 4), the grid measure
+``metrics.grid_pattern`` (crop 4), the mean D(HR) and D(G(LR)) of the last logged window, and a
+zoomed crop of the first validation image saved to ``<runs>/<variant>_s<seed>/crop.png``. One
+JSON line per run is appended to ``--results``.
 
     .venv/bin/python -m report.gan_ablation --variants baseline relativistic --seeds 0
 """
