@@ -1,8 +1,9 @@
 """Ablation for the report: SRResNet pretraining with and without batch normalisation.
 
-Both variants train the sample preset's small generator (4 residual blocks, 32 channels) on the
-embedded sample data for the same number of iterations, from the same seed, and are validated
-(PSNR, Y channel) on the 4 sample test images after every epoch. Writes
+Both variants train the sample preset's generator as it was when this ran (4 residual blocks of
+32 channels, sub-pixel upsampling; the preset has 8 blocks now) on the embedded sample data for
+the same number of iterations, from the same seed, and are validated (PSNR, Y channel) on the 4
+sample test images after every epoch. Writes
 ``report/ablation_bn.json`` and ``report/figures/ablation_bn.png``.
 
     .venv/bin/python -m report.ablation_bn --iterations 800

@@ -146,7 +146,8 @@ def test_presets_build_and_paper_keeps_the_paper_gan(preset):
             0.99, "gray", {"weight": 0.3}, {"weight": 30.0}, {"weight": 1e2},
             {"type": "l1", "weight": {"sample_esrgan": 1.0, "shared_esrgan": 3.0}[preset]}, None,
             {"type": "relativistic", "weight": 5e-3},
-            {"threshold": 0.03}, {"weight": 60.0}, {"weight": 1.0})
+            {"threshold": 0.03}, {"weight": {"sample_esrgan": 120.0, "shared_esrgan": 60.0}[preset]},
+            {"weight": 1.0})
     if preset == "paper":
         gan = config.stages.gan
         assert gan.loss == {"content": {"type": "vgg", "weight": 1.0}, "pixel": None,
