@@ -1,11 +1,13 @@
 """report/detail_measures.py: the detail measures rank HR first and tell blur, noise, colour
 speckle and a colour cast apart, on a synthetic image (flat but for a textured band);
-report/quickstart_table.py names each bar of issue #21 that a run misses."""
+report/quickstart_table.py names each bar of issue #21 that a run misses; report/rim_colour.py's
+band colour."""
 import numpy as np
 import pytest
 
 from report.detail_measures import DEGRADATIONS, detail_measures
 from report.quickstart_table import misses
+from report.rim_colour import band_colour
 
 
 @pytest.fixture(scope="module")
@@ -61,3 +63,13 @@ HR = dict(grid=0.13, chroma=0.036)
 ])
 def test_quickstart_table_names_each_missed_bar(change, missed):
     assert misses(BASE, GAN | change, HR) == missed
+
+
+def test_band_colour_is_the_mean_and_the_chroma_around_gray():
+    img = np.zeros((2, 2, 3), np.uint8)
+    img[0] = [60, 30, 0]  # gray 30, chroma sqrt((900 + 0 + 900) / 3)
+    img[1] = [255, 255, 255]  # outside the band
+    band = np.array([[True, True], [False, False]])
+    row = band_colour(img, band)
+    assert row["rgb"] == [60.0, 30.0, 0.0] and row["gray"] == 30.0
+    assert row["chroma"] == pytest.approx(np.sqrt(600.0))
