@@ -21,8 +21,8 @@ Three model families, each a dict below merged into a data preset:
 
 | preset | data | schedule |
 |---|---|---|
-| ``sample``, ``sample_srcnn``, ``sample_esrgan`` | scikit-image's photographs (no download) | minutes on 2 CPU cores, small networks |
-| ``shared``, ``shared_srcnn``, ``shared_esrgan`` | ``../shared/data``: T91 + BSD200; Set5 to validate | wall-time budgets on a CPU |
+| ``sample``, ``sample_srcnn``, ``sample_esrgan`` | scikit-image's photographs | minutes on 2 CPU cores, small nets |
+| ``shared``, ``shared_srcnn``, ``shared_esrgan`` | ``../shared/data``: T91 + BSD200, Set5 | CPU wall-time budgets |
 | ``paper``, ``srcnn``, ``esrgan`` | DIV2K lists in ``data/lists/`` | the papers', on a GPU |
 
 A stage's ``name`` prefixes its files, so every family of one data preset shares its

@@ -6,7 +6,7 @@ are the ablation's (report/README.md, sections 5-5d and 10, has what each did).
 
 | name | table | what |
 |---|---|---|
-| ``resize_bilinear``, ``resize_blur`` | upsampler | resize-convolution with bilinear x2, or a [1, 2, 1] blur after the conv |
+| ``resize_bilinear``, ``resize_blur`` | upsampler | resize-conv. with bilinear x2, or a [1, 2, 1] blur after the conv |
 | ``subpixel_icnr`` | upsampler | sub-pixel convolution with ICNR initialisation (Aitken et al. 2017) |
 | ``srgan_antialias`` | discriminator | SRGAN's D with blurred stride-2 downsampling (Zhang 2019) |
 | ``patch``, ``unet`` | discriminator | PatchGAN (Isola et al. 2017), Real-ESRGAN's U-Net D |

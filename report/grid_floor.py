@@ -6,7 +6,10 @@ sqrt(pixels per phase) in those means; this script prints, for HR and for the ou
 ``report/gan_ablation.py``'s checkpoints on the sample test images, the score, that floor and
 their ratio (mean over the images). A ratio near 2-3 is texture; far above, a pattern.
 
-    .venv/bin/python -m report.grid_floor HR pretrain_batch_norm-False_channels-32_n_blocks-4_upsampler-resize/srresnet_best.pth sample_resize_conv_s0 sample_resize_conv_s1 sample_resize_bilinear_s0 sample_resize_blur_s0 sample_baseline_s0 sample_resize_grid_1e2_s0
+    .venv/bin/python -m report.grid_floor HR \
+        pretrain_batch_norm-False_channels-32_n_blocks-4_upsampler-resize/srresnet_best.pth \
+        sample_resize_conv_s0 sample_resize_conv_s1 sample_resize_bilinear_s0 sample_resize_blur_s0 \
+        sample_baseline_s0 sample_resize_grid_1e2_s0
 """
 import sys
 from pathlib import Path

@@ -31,7 +31,7 @@ def test_list_validates_pairs_and_reports_rejections(tmp_path):
     csv_path = cdl.create_list(hr, lr, "demo", tmp_path / "lists", log=messages.append)
 
     pairs = cdl.read_list(csv_path)
-    assert [(h.name, l.name if l else None) for h, l in pairs] == [
+    assert [(h.name, lr.name if lr else None) for h, lr in pairs] == [
         ("good.png", "good.png"), ("no_lr_ü.png", None), ("suffix.png", "suffixx4.png")]
     text = "\n".join(messages)
     assert f"{hr / 'empty.png'}: empty file" in text

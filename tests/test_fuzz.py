@@ -51,7 +51,8 @@ def test_random_bytes_give_a_named_error_or_an_image(tmp_path, data):
 
 
 @FAST
-@given(h=st.integers(1, 40), w=st.integers(1, 40), mode=st.sampled_from(["1", "L", "P", "RGB", "RGBA", "LA", "I;16", "CMYK"]),
+@given(h=st.integers(1, 40), w=st.integers(1, 40),
+       mode=st.sampled_from(["1", "L", "P", "RGB", "RGBA", "LA", "I;16", "CMYK"]),
        cut=st.floats(0.1, 1.0), seed=st.integers(0, 1000))
 def test_odd_and_truncated_images(tmp_path, h, w, mode, cut, seed):
     rgb = Image.fromarray(np.random.default_rng(seed).integers(0, 256, (h, w, 3), dtype=np.uint8))

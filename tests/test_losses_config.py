@@ -89,8 +89,10 @@ def test_flat_term_is_the_mse_on_the_flat_regions_alone():
     (dict(content=dict(type="ssim", weight=1.0)), r"stage.loss.content.type must be one of \[.*'vgg'\], got 'ssim'"),
     (dict(adversarial=dict(type="wgan", weight=1.0)), "stage.loss.adversarial.type must be one of"),
     (dict(content=dict(type="vgg", weight=1.0)), "needs the VGG19"),
-    (dict(content=dict(type="vgg", weight=1.0, distance="l2")), r"stage.loss.content.distance must be one of \['l1', 'mse'\]"),
-    (dict(content=dict(type="mse", weight=1.0, distance="l1")), "stage.loss.content takes no 'distance' \\(type 'mse'\\)"),
+    (dict(content=dict(type="vgg", weight=1.0, distance="l2")),
+     r"stage.loss.content.distance must be one of \['l1', 'mse'\]"),
+    (dict(content=dict(type="mse", weight=1.0, distance="l1")),
+     "stage.loss.content takes no 'distance' \\(type 'mse'\\)"),
     (dict(grid=dict(type="l1")), "stage.loss.grid needs a weight"),
     (dict(perceptual=dict(weight=1.0)), "stage.loss.perceptual is not a loss term"),
     (dict(adversarial=None), "a GAN stage needs stage.loss.adversarial"),
@@ -186,7 +188,8 @@ def test_discriminator_outputs_are_relativistic_for_the_relativistic_loss():
 
     real, fake = torch.full((3,), 102.0), torch.full((3,), 100.0)  # drifted logits, gap 2
     d_real, d_fake = discriminator_outputs("relativistic", real, fake)
-    assert d_real.item() == pytest.approx(1 / (1 + math.exp(-2))) and d_fake.item() == pytest.approx(1 / (1 + math.exp(2)))
+    assert d_real.item() == pytest.approx(1 / (1 + math.exp(-2)))
+    assert d_fake.item() == pytest.approx(1 / (1 + math.exp(2)))
     assert discriminator_outputs("vanilla", real, fake)[1].item() == pytest.approx(1.0)
 
 

@@ -490,7 +490,7 @@ def test_requirements_keep_a_users_torch_build_but_never_the_local_cpu_one():
 
     from conftest import ROOT
 
-    line = next(l for l in (ROOT / "requirements.txt").read_text().splitlines() if l.startswith("torch"))
+    line = next(row for row in (ROOT / "requirements.txt").read_text().splitlines() if row.startswith("torch"))
     spec = SpecifierSet(line.split("#")[0].strip()[len("torch"):])
     assert spec.contains("2.13.0") and spec.contains("2.13.0+cu126") and spec.contains("2.13.0+cu130")
     assert not spec.contains("2.13.0+cpu") and not spec.contains("2.12.0")

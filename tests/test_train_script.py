@@ -108,8 +108,9 @@ def test_missing_vgg_weights_stop_the_run_before_its_first_iteration(tmp_path, s
     weights = tmp_path / "vgg19.pth"
     weights.write_bytes(b"")  # there: its name is logged (the GAN stage loads it)
     messages = []
-    train.prepare(training_config("sample", overrides(tmp_path, sample_data, vgg_weights=str(weights)),
-                                        {"stages": {"gan": {"loss": {"content": {"type": "vgg", "weight": 1.0}}}}}), messages.append)
+    vgg_gan = {"stages": {"gan": {"loss": {"content": {"type": "vgg", "weight": 1.0}}}}}
+    train.prepare(training_config("sample", overrides(tmp_path, sample_data, vgg_weights=str(weights)), vgg_gan),
+                  messages.append)
     assert messages == [f"srgan: VGG19 weights {weights}"]
 
 
