@@ -12,6 +12,7 @@ are the ablation's (report/README.md, sections 5-5d and 10, has what each did).
 | ``patch``, ``unet`` | discriminator | PatchGAN (Isola et al. 2017), Real-ESRGAN's U-Net D |
 | ``luma``, ``gray_highpass``, ``translate_<n>`` | D's input | BT.601 luma, high-passed gray, random +-n px shifts |
 | ``lr_mse`` | content loss | MSE of output and HR both downscaled by MATLAB's bicubic |
+| ``mse_chromaticity`` | content loss | pixel MSE + 10 x MSE of the chromaticities R, G, B / (R + G + B) |
 
     from report import ablation_parts  # noqa: F401  (before building a config that names them)
 """
@@ -258,10 +259,25 @@ def lr_mse(sr, hr, scale=4):
     return F.mse_loss(imresize_torch(sr, 1 / scale), imresize_torch(hr, 1 / scale))
 
 
+def chromaticity(imgs, eps=0.02):
+    """Each pixel's share of R, G and B in their sum, of ``imgs`` in [-1, 1] taken to [0, 1],
+    with ``eps`` (about 5 gray levels) added to each channel so that near-black pixels stay
+    stable. A change of all three channels by the same amount, which is how a gray
+    discriminator's gradient moves the output (report/README.md, section 10b), changes it."""
+    x = (imgs.float() + 1) / 2 + eps  # (N, 3, H, W) in [eps, 1 + eps]
+    return x / x.sum(dim=1, keepdim=True)
+
+
+def mse_chromaticity(sr, hr, weight=10.0):
+    """The pixel MSE plus ``weight`` times the MSE of the chromaticities (:func:`chromaticity`):
+    a colour term in which darkening a band without taking its colour out costs (section 10t)."""
+    return F.mse_loss(sr, hr) + weight * F.mse_loss(chromaticity(sr), chromaticity(hr))
+
+
 UPSAMPLERS.update(resize_bilinear=BilinearResizeConvBlock, resize_blur=BlurResizeConvBlock,
                   subpixel_icnr=ICNRSubPixelBlock)
 DISCRIMINATORS.update(srgan_antialias=AntialiasDiscriminator, patch=PatchDiscriminator,
                       unet=UNetDiscriminator)
 D_INPUTS.update(luma=luma, gray_highpass=gray_highpass,
                 **{f"translate_{n}": (lambda n: lambda imgs: random_translate(imgs, n))(n) for n in (1, 2, 3)})
-losses.CONTENT_LOSSES.update(lr_mse=lr_mse)
+losses.CONTENT_LOSSES.update(lr_mse=lr_mse, mse_chromaticity=mse_chromaticity)

@@ -109,6 +109,17 @@ def test_lr_mse_ignores_what_the_downscale_removes_and_sees_the_rest():
     assert loss(darker, hr)[0].item() == pytest.approx(expected.item()) and expected.item() > 0.03
 
 
+def test_chromaticity_sees_a_gray_shift_of_a_coloured_pixel_only():
+    gray, brown = torch.zeros(1, 3, 1, 1), torch.tensor([0.0, -0.4, -0.8]).view(1, 3, 1, 1)
+    assert torch.allclose(ablation_parts.chromaticity(gray), torch.full((1, 3, 1, 1), 1 / 3))
+    assert torch.allclose(ablation_parts.chromaticity(gray - 0.5), torch.full((1, 3, 1, 1), 1 / 3))
+    darker = ablation_parts.chromaticity(brown - 0.1)[0, :, 0, 0]  # the same in each channel
+    assert darker[0] > ablation_parts.chromaticity(brown)[0, 0, 0, 0]  # R's share rises
+    loss = GeneratorLoss(EasyDict(content=dict(type="mse_chromaticity", weight=1.0)), mode="pretrain")
+    mse = torch.nn.functional.mse_loss(brown - 0.1, brown).item()
+    assert loss(brown, brown)[0].item() == 0 and loss(brown - 0.1, brown)[0].item() > mse
+
+
 @pytest.mark.parametrize("name", sorted(gan_ablation.VARIANTS))
 def test_every_ablation_variant_builds(name):
     """Each variant's GAN stage passes the solver's checks (a term that needs another key fails
