@@ -21,8 +21,8 @@ Three model families, each a dict below merged into a data preset:
 
 | preset | data | schedule |
 |---|---|---|
-| ``sample``, ``sample_srcnn``, ``sample_esrgan`` | scikit-image's photographs | minutes on 2 CPU cores, small nets |
-| ``shared``, ``shared_srcnn``, ``shared_esrgan`` | ``../shared/data``: T91 + BSD200, Set5 | CPU wall-time budgets |
+| ``sample``, ``sample_srcnn``, ``sample_esrgan`` | scikit-image's photos (no download) | minutes on 2 CPU cores |
+| ``shared``, ``shared_srcnn``, ``shared_esrgan`` | ``../shared/data``: T91 + BSD200; Set5 validates | CPU budgets |
 | ``paper``, ``srcnn``, ``esrgan`` | DIV2K lists in ``data/lists/`` | the papers', on a GPU |
 
 A stage's ``name`` prefixes its files, so every family of one data preset shares its
@@ -186,9 +186,9 @@ PRESETS = {
         stages=dict(pretrain=dict(iterations=1000, lr_g=1e-3, milestones=[])))),
     # a small ESRGAN (6 RRDBs of 64 channels, growth 32: Real-ESRGAN's "6B" size) for half an
     # hour of a CPU. Offline there is no ImageNet VGG: the GAN stage's content term is ESRGAN's
-    # L1 pixel loss, with the relativistic adversarial loss at ESRGAN's 5e-3. The GAN
-    # stage is scored and saved as the moving average of G (decay 0.99, as the sample preset's
-    # SRGAN; why: report/README.md, section 7c). With 32 channels it drew an iris rim as two
+    # L1 pixel loss, with the relativistic adversarial loss at ESRGAN's 5e-3. The GAN stage is
+    # scored and saved as the moving average of G (decay 0.99, as the sample preset's SRGAN;
+    # why: report/README.md, section 7c). With 32 channels it drew an iris rim as two
     # thin dark lines on every run; with 64 and the flat term at 60 it placed detail below its
     # RRDBNet on one seed of three, with the flat term at 120 above it on every seed, in bf16
     # and fp32 (sections 10p and 10r). The GAN stage's L1 weighs 3, as in "shared_esrgan": at 1
