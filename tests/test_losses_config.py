@@ -140,6 +140,9 @@ def test_presets_build_and_paper_keeps_the_paper_gan(preset):
             "resize", {"weight": 1e2}, 0.99, "gray", {"weight": 0.3}, {"weight": 30.0},
             {"type": "mse", "weight": 3.0}, {"threshold": 0.0125},
             {"weight": 10.0})
+    if preset == "sample":  # 3600 pretraining iterations: report section 10v
+        pre = config.stages.pretrain
+        assert (pre.iterations, pre.lr_g, pre.milestones, pre.gamma) == (3600, 1.5e-3, [1200], 0.2)
     if preset in ("sample_esrgan", "shared_esrgan"):  # sections 7c and 10
         gan = config.stages.gan
         assert (gan.ema_decay, gan.d_input, gan.loss.feature_matching, gan.loss.artifacts,
