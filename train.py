@@ -117,10 +117,12 @@ def run_stage(config, key, data, log=print):
 
 def run_baseline(config, data, log=print):
     """Train the SRCNN baseline of ``config`` (``config.srcnn``) on the same data into the same
-    folder; None when the preset has none."""
+    folder; None when the preset has none. It starts from the run's seed, so that it does not
+    change with what the stages before it trained."""
     baseline = srcnn_config(config)
     if baseline is None:
         return None
+    seed_everything(baseline.seed + distributed.rank())
     return solver.fit(baseline, baseline.stages.pretrain, data.train_loader, data.val_set, log=log)
 
 

@@ -3,6 +3,7 @@ import json
 import sys
 
 import pytest
+import torch
 from easydict import EasyDict
 
 import config
@@ -60,6 +61,19 @@ def test_script_runs_every_stage_then_resumes(tmp_path, sample_data, capsys, mon
     train.main(["--preset", "sample", "--config", str(config_file)])  # nothing left to train
     out = capsys.readouterr().out
     assert "srresnet: resumed from" in out and "srgan: resumed from" in out
+
+
+def test_the_baseline_does_not_depend_on_the_stages_before_it(tmp_path, sample_data):
+    weights = []
+    for pretrain in (2, 4):
+        run = tmp_path / f"pretrain{pretrain}"
+        config = training_config("sample", overrides(tmp_path, sample_data, amp_cpu=False, out_dir=str(run)),
+                                 {"stages": {"pretrain": {"iterations": pretrain}, "gan": {"iterations": 0}}})
+        train.run(config, log=lambda *a: None)
+        weights.append(torch.load(run / "srcnn_last.pth", map_location="cpu", weights_only=True)["generator"])
+    assert weights[0].keys() == weights[1].keys()
+    for key in weights[0]:
+        assert torch.equal(weights[0][key], weights[1][key]), key
 
 
 def test_tensorboard_gets_losses_d_outputs_scores_and_images(tmp_path, sample_data, monkeypatch):
