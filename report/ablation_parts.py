@@ -13,6 +13,7 @@ are the ablation's (report/README.md, sections 5-5d and 10, has what each did).
 | ``luma``, ``gray_highpass``, ``translate_<n>`` | D's input | BT.601 luma, high-passed gray, random +-n px shifts |
 | ``lr_mse`` | content loss | MSE of output and HR both downscaled by MATLAB's bicubic |
 | ``mse_chromaticity`` | content loss | pixel MSE + 10 x MSE of the chromaticities R, G, B / (R + G + B) |
+| ``mse_texture_<w>`` | content loss | pixel MSE + w x EnhanceNet's texture loss on random filters of the gray image |
 
     from report import ablation_parts  # noqa: F401  (before building a config that names them)
 """
@@ -274,10 +275,70 @@ def mse_chromaticity(sr, hr, weight=10.0):
     return F.mse_loss(sr, hr) + weight * F.mse_loss(chromaticity(sr), chromaticity(hr))
 
 
+def random_texture_filters(sizes=(3, 5, 7, 11), per_size=32, seed=0):
+    """The fixed filters of :func:`texture_loss`: ``per_size`` random filters of each side in
+    ``sizes`` (Ustyuzhaninov et al., "What does it take to generate natural textures?", ICLR
+    2017: one layer of random multi-scale filters, rectified, matched by Gram matrices, makes
+    natural textures without ImageNet weights), each zero-mean (blind to the local brightness,
+    which the pixel loss pins) and of unit L2 norm, drawn from ``seed``: the same in every run.
+
+    Returns:
+        list: one (per_size, 1, k, k) float32 tensor per side k.
+    """
+    generator = torch.Generator().manual_seed(seed)
+    filters = []
+    for k in sizes:
+        w = torch.randn(per_size, 1, k, k, generator=generator)
+        w = w - w.mean(dim=(2, 3), keepdim=True)
+        filters.append(w / w.flatten(1).norm(dim=1).view(-1, 1, 1, 1))
+    return filters
+
+
+def texture_grams(imgs, window=16):
+    """Gram matrices of the rectified random-filter responses (:func:`random_texture_filters`)
+    of the gray image (the channels' mean: the loss's gradient moves luma only, as a gray D's),
+    one per ``window`` x ``window`` tile (EnhanceNet's patch-wise texture loss).
+
+    Args:
+        imgs (Tensor): (N, 3, H, W) in [-1, 1], H and W multiples of ``window``.
+
+    Returns:
+        Tensor: (N * tiles, C, C), C = 128, the mean over the tile of f f^T, in float32.
+    """
+    gray = imgs.float().mean(dim=1, keepdim=True)  # (N, 1, H, W)
+    # reflected borders: with zero-mean filters a uniform brightness change moves no response
+    maps = [F.relu(F.conv2d(F.pad(gray, (w.shape[-1] // 2,) * 4, mode="reflect"), w.to(gray.device)))
+            for w in random_texture_filters()]
+    f = torch.cat(maps, dim=1)  # (N, C, H, W), C = 128
+    n, c, h, w = f.shape
+    tiles = f.reshape(n, c, h // window, window, w // window, window).permute(0, 2, 4, 1, 3, 5)
+    tiles = tiles.reshape(-1, c, window * window)  # (N * tiles, C, window^2)
+    return tiles @ tiles.transpose(1, 2) / (window * window)
+
+
+def texture_loss(sr, hr, window=16):
+    """EnhanceNet's texture loss (Sajjadi, Schoelkopf and Hirsch, ICCV 2017, Eq. 4): the MSE of
+    the tile-wise Gram matrices (:func:`texture_grams`) of the output and of HR. It asks each
+    16 x 16 tile for HR's texture statistics, not for HR's pixels: texture where HR has texture,
+    drawn anywhere within the tile, and none where HR's tile is flat. In the sample GAN stage it
+    drew grain, not the fur's hairs (report/README.md, section 10x)."""
+    with torch.no_grad():
+        target = texture_grams(hr, window)
+    return F.mse_loss(texture_grams(sr, window), target)
+
+
+def mse_texture(weight):
+    """The pixel MSE plus ``weight`` times :func:`texture_loss`: a content loss."""
+    def loss(sr, hr):
+        return F.mse_loss(sr, hr) + weight * texture_loss(sr, hr)
+    return loss
+
+
 UPSAMPLERS.update(resize_bilinear=BilinearResizeConvBlock, resize_blur=BlurResizeConvBlock,
                   subpixel_icnr=ICNRSubPixelBlock)
 DISCRIMINATORS.update(srgan_antialias=AntialiasDiscriminator, patch=PatchDiscriminator,
                       unet=UNetDiscriminator)
 D_INPUTS.update(luma=luma, gray_highpass=gray_highpass,
                 **{f"translate_{n}": (lambda n: lambda imgs: random_translate(imgs, n))(n) for n in (1, 2, 3)})
-losses.CONTENT_LOSSES.update(lr_mse=lr_mse, mse_chromaticity=mse_chromaticity)
+losses.CONTENT_LOSSES.update(lr_mse=lr_mse, mse_chromaticity=mse_chromaticity,
+                             **{f"mse_texture_{w:g}": mse_texture(w) for w in (1000, 3000)})

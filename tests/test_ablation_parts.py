@@ -120,6 +120,28 @@ def test_chromaticity_sees_a_gray_shift_of_a_coloured_pixel_only():
     assert loss(brown, brown)[0].item() == 0 and loss(brown - 0.1, brown)[0].item() > mse
 
 
+
+def test_texture_loss_sees_texture_statistics_not_brightness_nor_colour():
+    torch.manual_seed(0)
+    filters = ablation_parts.random_texture_filters()
+    assert [tuple(w.shape) for w in filters] == [(32, 1, k, k) for k in (3, 5, 7, 11)]
+    assert all(torch.equal(a, b) for a, b in zip(filters, ablation_parts.random_texture_filters()))  # fixed
+    stripes = 0.5 * torch.sin(torch.arange(32.0) * 1.3).view(1, 1, 1, 32).expand(1, 3, 32, 32)  # vertical
+    assert ablation_parts.texture_grams(stripes).shape == (4, 128, 128)  # four 16 x 16 tiles, 128 filters
+    loss = ablation_parts.texture_loss
+    assert loss(stripes, stripes).item() == 0
+    assert loss(stripes + 0.3, stripes).item() < 1e-12  # zero-mean filters, reflected borders
+    assert loss(stripes.roll(3, dims=-1), stripes).item() < 0.1 * loss(stripes.transpose(-1, -2), stripes).item()
+    assert loss(torch.zeros_like(stripes), stripes).item() > 0  # flat where HR has texture
+    sr = (stripes + 0.1 * torch.randn(1, 3, 32, 32)).requires_grad_()
+    loss(sr, stripes).backward()  # the loss sees the channels' mean: the same gradient on each
+    assert sr.grad.abs().max() > 0 and torch.allclose(sr.grad[:, :1].expand_as(sr.grad), sr.grad)
+    content = GeneratorLoss(EasyDict(content=dict(type="mse_texture_1000", weight=1.0)), mode="pretrain")
+    mse = torch.nn.functional.mse_loss(stripes.roll(3, dims=-1), stripes).item()
+    assert content(stripes.roll(3, dims=-1), stripes)[0].item() == pytest.approx(
+        mse + 1000 * loss(stripes.roll(3, dims=-1), stripes).item())
+
+
 @pytest.mark.parametrize("name", sorted(gan_ablation.VARIANTS))
 def test_every_ablation_variant_builds(name):
     """Each variant's GAN stage passes the solver's checks (a term that needs another key fails
