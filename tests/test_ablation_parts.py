@@ -120,7 +120,6 @@ def test_chromaticity_sees_a_gray_shift_of_a_coloured_pixel_only():
     assert loss(brown, brown)[0].item() == 0 and loss(brown - 0.1, brown)[0].item() > mse
 
 
-
 def test_texture_loss_sees_texture_statistics_not_brightness_nor_colour():
     torch.manual_seed(0)
     filters = ablation_parts.random_texture_filters()
