@@ -150,7 +150,8 @@ SRCNN = dict(
 # the channels, whose gradient moves luma only, and fine detail only where the LR image has
 # texture (Beby-GAN's regions at half its threshold); where it is flat, G pays a pixel MSE
 # (weight 10) besides its content loss (section 10g); G matches D's features of HR (pix2pixHD)
-# and pays LDL's artifact term where it is worse than its own moving average (needs ema_decay).
+# and pays LDL's artifact term where it is worse than its own moving average (needs ema_decay;
+# the sample preset's SRGAN weighs it 100, section 10z).
 DETAIL = dict(loss=dict(feature_matching=dict(weight=0.3), artifacts=dict(weight=30.0), flat=dict(weight=10.0)),
               d_input="gray", d_regions=dict(threshold=0.0125))
 # The sample and shared presets' GAN stage: the pixel-MSE content loss (no ImageNet VGG) at weight
@@ -177,13 +178,15 @@ PRESETS = {
     # 8 residual blocks of 32 channels: with 4, the GAN drew a dark rim as two lines with a light
     # one between on every run (report/README.md, sections 10n and 10p); 3600 pretraining
     # iterations: after 2400 the SRResNet drew that rim redder than HR, and the GAN, whose gray
-    # adversary cannot move colour, kept the red on two runs of six (sections 10t and 10v)
+    # adversary cannot move colour, kept the red on two runs of six (sections 10t and 10v);
+    # LDL's artifact term at 100, not 30: at 30 one run in fp32 split that rim again (10z)
     "sample": dict(
         SAMPLE_DATA, srcnn=dict(preset="sample_srcnn"),
         generator=dict(n_blocks=8, channels=32, batch_norm=False, upsampler="resize"),
         discriminator=dict(channels=16, fc_size=256),
         stages=dict(pretrain=dict(iterations=3600, lr_g=1.5e-3, milestones=[1200], gamma=0.2),
-                    gan=dict(CPU_GAN, iterations=2000, lr_g=1e-4, lr_d=1e-4, milestones=[]))),
+                    gan=merge_config(CPU_GAN, dict(loss=dict(artifacts=dict(weight=100.0)), iterations=2000,
+                                                   lr_g=1e-4, lr_d=1e-4, milestones=[])))),
     "sample_srcnn": merge_config(SRCNN, SAMPLE_DATA, dict(
         stages=dict(pretrain=dict(iterations=1000, lr_g=1e-3, milestones=[])))),
     # a small ESRGAN (6 RRDBs of 64 channels, growth 32: Real-ESRGAN's "6B" size) for half an
