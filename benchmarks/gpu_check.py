@@ -61,8 +61,8 @@ class Results:
 
 def part_tests(args, results):
     command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests/test_cuda.py"]
-    if args.device == "cuda":
-        command += ["-m", "cuda"]
+    # shrunk on the CPU: two of the file's CPU tests (the test suite runs the whole file)
+    command += ["-m", "cuda"] if args.device == "cuda" else ["-k", "tiled_inference or imresize_torch"]
     done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True)
     print(done.stdout[-6000:], done.stderr[-3000:], flush=True)
     summary = done.stdout.strip().splitlines()[-1] if done.stdout.strip() else "no output"
@@ -190,12 +190,13 @@ def part_torchrun(args, results):
 
     gpus = torch.cuda.device_count() if args.device == "cuda" else 0
     processes = gpus or 2
+    pretrain, gan = (40, 20) if gpus else (10, 5)  # shrunk on the CPU
     out = Path(args.out)
     overrides = {"device": args.device, "out_dir": str(out / "torchrun_run"), "log_every": 5,
                  "train_list": str(out / "data" / "sample_train.csv"),
                  "val_list": str(out / "data" / "sample_test.csv"), "srcnn": {"preset": None},
                  "batch_size": 8 * processes,
-                 "stages": {"pretrain": {"iterations": 40}, "gan": {"iterations": 20}}}
+                 "stages": {"pretrain": {"iterations": pretrain}, "gan": {"iterations": gan}}}
     command = [sys.executable, "-m", "torch.distributed.run", "--standalone",
                f"--nproc_per_node={processes}", "train.py", "--preset", "sample",
                "--config", json.dumps(overrides)]
@@ -203,7 +204,7 @@ def part_torchrun(args, results):
     done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, env=env)
     print(done.stdout[-6000:], done.stderr[-6000:], flush=True)
     ddp = f"{processes} processes (DDP)" in done.stdout
-    finished = "srgan: 20 iterations" in done.stdout
+    finished = f"srgan: {gan} iterations" in done.stdout
     results.add(processes=processes, backend="nccl" if gpus else "gloo",
                 returncode=done.returncode, ddp_logged=ddp, finished=finished)
     if done.returncode != 0 or not (ddp and finished):

@@ -181,7 +181,7 @@ def test_upscale_writes_good_images_and_names_each_bad_one(tmp_path):
     assert out.shape == (48, 40, 3) and np.abs(out.astype(int) - expected).max() <= 1
 
 
-def test_upscale_command_takes_a_run_stage_and_says_so_in_its_exit_status(tmp_path):
+def test_upscale_command_takes_a_run_stage_and_says_so_in_its_exit_status(tmp_path, capsys):
     torch.manual_seed(0)
     config = tiny_config(tmp_path)
     solver.fit(config, stage("pretrain", iterations=1), DataLoader(fixed_batches(), batch_size=4), None,
@@ -189,17 +189,17 @@ def test_upscale_command_takes_a_run_stage_and_says_so_in_its_exit_status(tmp_pa
     run = tmp_path / "run"
     good = tmp_path / "good.png"
     Image.fromarray(np.zeros((6, 6, 3), np.uint8) + 90).save(good)
-    command = [sys.executable, str(ROOT / "upscale.py"), "--model", str(run / "pretrain"), "--output",
-               str(tmp_path / "out"), "--device", "cpu", "--tile", "4", str(good)]
-    done = subprocess.run(command, capture_output=True, text=True, cwd=ROOT)
+    options = ["--model", str(run / "pretrain"), "--output", str(tmp_path / "out"), "--device", "cpu", "--tile", "4"]
+    done = subprocess.run([sys.executable, str(ROOT / "upscale.py"), *options, str(good)], capture_output=True,
+                          text=True, cwd=ROOT)  # the command line, as a user types it
     assert done.returncode == 0, done.stderr
     assert f"{run / 'pretrain_last.pth'}: x4" in done.stdout and "1 written" in done.stdout
     assert Image.open(tmp_path / "out" / "good.png").size == (24, 24)
-    done = subprocess.run(command + [str(tmp_path / "missing.png")], capture_output=True, text=True, cwd=ROOT)
-    assert done.returncode == 1 and "missing.png: no such file" in done.stdout
-    done = subprocess.run([*command[:3], str(run / "nothing"), *command[4:]], capture_output=True,
-                          text=True, cwd=ROOT)
-    assert done.returncode == 2 and "nothing_ema.pth" in done.stderr
+    # the same main() in this process: a missing input is exit status 1, a missing model 2
+    assert upscale.main([*options, str(good), str(tmp_path / "missing.png")]) == 1
+    assert "missing.png: no such file" in capsys.readouterr().out
+    assert upscale.main(["--model", str(run / "nothing"), *options[2:], str(good)]) == 2
+    assert "nothing_ema.pth" in capsys.readouterr().err
 
 
 def test_upscale_with_a_release_file_matches_the_independent_runtime(shared_weights, tmp_path):
@@ -235,10 +235,12 @@ def test_tiles_take_the_measured_margin_where_it_was_measured():
 
 
 def test_the_measured_margin_keeps_tiles_within_a_level_on_a_photograph(shared_weights, shared_data):
-    """The 6-block release generator on Set14's largest LR image, tiles of 48 with its margin."""
+    """The 6-block release generator on a 96x144 crop of Set14's largest LR image (books, face,
+    wicker chair), tiles of 48 with its margin: six tiles, seams across both axes."""
     generator = inference.load_generator(shared_weights / "RealESRGAN_x4plus_anime_6B.pth")
     lr = uint8_to_unit(np.asarray(Image.open(shared_data / "Set14" / "LR_bicubic" / "X4" / "barbara.png")
-                                  .convert("RGB"))).unsqueeze(0)
+                                  .convert("RGB"))[:96, 36:]).unsqueeze(0)  # (1, 3, 96, 144) in [0, 1]
+    assert lr.shape == (1, 3, 96, 144)
     whole = signed_to_uint8(inference.super_resolve(generator, lr)[0]).astype(int)
     tiled = signed_to_uint8(inference.super_resolve(generator, lr, tile=48)[0]).astype(int)  # margin 48
     assert np.mean(np.abs(tiled - whole) <= 1) >= 0.9999
