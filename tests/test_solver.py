@@ -115,6 +115,7 @@ def test_resume_equals_uninterrupted(tmp_path, mode):
         torch.testing.assert_close(a, b, rtol=0, atol=0)
 
 
+@pytest.mark.filterwarnings("ignore:Detected call of `lr_scheduler")  # the fake step skips Adam
 def test_iteration_log_holds_window_means_and_history_epoch_means(tmp_path, monkeypatch):
     """log_every=2 over losses 1..5: the CSV rows are the windows' means, not running means."""
     config = tiny_config(tmp_path, log_every=2)
