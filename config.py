@@ -145,27 +145,28 @@ SRCNN = dict(
 
 # Minutes on a CPU: a small BN-free generator with resize-convolution upsampling on the embedded
 # images, capped by iterations (a busy machine gets the same result, later); the GAN stage with
-# CPU_GAN. Why each choice, and what it measured: report/README.md, sections 5b-5d and 10.
-# Against colour speckle and misplaced detail (report/README.md, section 10): D sees the mean of
+# CPU_GAN. Why each choice, and what it measured: report/README.md, "Attempts and improvements",
+# and report/notes/README.md. Against colour speckle and misplaced detail (notes: speckle,
+# placement): D sees the mean of
 # the channels, whose gradient moves luma only, and fine detail only where the LR image has
-# texture (Beby-GAN's regions at half its threshold); where it is flat, G pays a pixel MSE
-# (weight 10) besides its content loss (section 10g); G matches D's features of HR (pix2pixHD)
+# texture (Beby-GAN's regions, at its threshold of 0.025 on [0, 1] luma); where it is flat, G pays a pixel MSE
+# (weight 10) besides its content loss; G matches D's features of HR (pix2pixHD)
 # and pays LDL's artifact term where it is worse than its own moving average (needs ema_decay;
-# the sample preset's SRGAN weighs it 100, section 10z).
+# the sample preset's SRGAN weighs it 100: notes, iris-rim).
 DETAIL = dict(loss=dict(feature_matching=dict(weight=0.3), artifacts=dict(weight=30.0), flat=dict(weight=10.0)),
-              d_input="gray", d_regions=dict(threshold=0.0125))
+              d_input="gray", d_regions=dict(threshold=0.025))
 # The sample and shared presets' GAN stage: the pixel-MSE content loss (no ImageNet VGG) at weight
-# 3, so that G follows D less far (report/README.md, sections 10l and 10p: at weight 1 the
-# 64-channel SRGAN fell 1.9 dB and drew a grid, and the small one drew an iris rim as two dark
-# lines), the grid loss (section 5c), a moving average of G (5d), and DETAIL.
+# 3, so that G follows D less far (notes, iris-rim: at weight 1 the 64-channel SRGAN fell
+# 1.9 dB and drew a grid, and the small one drew an iris rim as two dark lines), the grid loss
+# (notes, grid), a moving average of G (notes, moving-average), and DETAIL.
 CPU_GAN = merge_config(DETAIL, dict(loss=dict(content=dict(type="mse", weight=3.0), grid=dict(weight=1e2)),
                                     ema_decay=0.99))
-# ... and their ESRGAN stage: the grid loss and the moving average as well (sections 7c and 10),
+# ... and their ESRGAN stage: the grid loss and the moving average as well (notes: esrgan),
 # SPSR's gradient-map loss at its ratio to the pixel loss, 1:1 (against a doubled contour), and
 # more of the image flat than for SRGAN, with a heavier flat term: ESRGAN draws more texture
-# (sections 10g and 10i)
+# (notes: placement, esrgan)
 CPU_ESRGAN = dict(loss=dict(grid=dict(weight=1e2), gradient=dict(weight=1.0), flat=dict(weight=60.0)),
-                  d_regions=dict(threshold=0.03), ema_decay=0.99)
+                  d_regions=dict(threshold=0.06), ema_decay=0.99)
 SAMPLE_DATA = dict(data="sample", train_list="data/sample/sample_train.csv",
                    val_list="data/sample/sample_test.csv", hr_patch=48, patches_per_image=100,
                    out_dir="runs/sample")
@@ -176,10 +177,10 @@ SHARED_DATA = dict(data="shared", train_list="runs/shared/lists/train.csv",
 
 PRESETS = {
     # 8 residual blocks of 32 channels: with 4, the GAN drew a dark rim as two lines with a light
-    # one between on every run (report/README.md, sections 10n and 10p); 3600 pretraining
+    # one between on every run (report/notes/README.md, iris-rim); 3600 pretraining
     # iterations: after 2400 the SRResNet drew that rim redder than HR, and the GAN, whose gray
-    # adversary cannot move colour, kept the red on two runs of six (sections 10t and 10v);
-    # LDL's artifact term at 100, not 30: at 30 one run in fp32 split that rim again (10z)
+    # adversary cannot move colour, kept the red on two runs of six; LDL's artifact term at
+    # 100, not 30: at 30 one run in fp32 split that rim again
     "sample": dict(
         SAMPLE_DATA, srcnn=dict(preset="sample_srcnn"),
         generator=dict(n_blocks=8, channels=32, batch_norm=False, upsampler="resize"),
@@ -193,13 +194,12 @@ PRESETS = {
     # hour of a CPU. Offline there is no ImageNet VGG: the GAN stage's content term is ESRGAN's
     # L1 pixel loss, with the relativistic adversarial loss at ESRGAN's 5e-3. The GAN stage is
     # scored and saved as the moving average of G (decay 0.99, as the sample preset's SRGAN;
-    # why: report/README.md, section 7c). With 32 channels it drew an iris rim as two
+    # notes, moving-average). With 32 channels it drew an iris rim as two
     # thin dark lines on every run; with 64 and the flat term at 60 it placed detail below its
     # RRDBNet on one seed of three, with the flat term at 120 above it on every seed, in bf16
-    # and fp32 (sections 10p and 10r). The GAN stage's L1 weighs 5 (3 in "shared_esrgan"): at 1
-    # four runs of six left a trace at that rim's end (10r), at 3 two of nine drew that end
-    # badly (a red line, a partial split: 10z, 10aa), at 5 the seed that split it draws one
-    # band (section 10ab)
+    # and fp32 (report/notes/README.md, esrgan). The GAN stage's L1 weighs 5 (3 in "shared_esrgan"): at 1
+    # four runs of six left a trace at that rim's end, at 3 two of nine drew that end badly (a
+    # red line, a partial split), at 5 the seed that split it draws one band
     "sample_esrgan": merge_config(ESRGAN, SAMPLE_DATA, dict(
         generator=dict(n_blocks=6, channels=64, growth=32),
         discriminator=dict(channels=16, input_size=64), hr_patch=64,
@@ -325,7 +325,7 @@ TEST_DATA = {  # the test sets of each data source
     "sample": dict(test_lists={"Sample": "data/sample/sample_test.csv"},
                    rating_list="data/sample/sample_test.csv"),
     "shared": dict(test_lists={name: f"runs/shared/lists/{name}.csv"
-                               for name in ("Set5", "Set14", "B100")},
+                               for name in ("Set5", "Set14", "B100", "Urban100")},
                    rating_list="runs/shared/lists/Set5.csv"),
     "lists": dict(test_lists={name: f"data/lists/{name}.csv" for name in BENCHMARKS}),
 }

@@ -22,12 +22,13 @@ FORMATS = {"psnr": "{:.2f}", "ssim": "{:.4f}", "niqe": "{:.2f}", "lpips": "{:.4f
 
 def test_sets(config, log=print):
     """{set name: ``SRTestDataset``} of ``config.test_lists`` that exist; the ``shared`` data
-    source's lists are made from ``../shared/data`` first, once."""
+    source's lists are made first, once, from the sets that ``../shared/data`` holds."""
     if config.data == "shared":
-        missing = [name for name, path in config.test_lists.items() if not Path(path).exists()]
-        if missing:
-            cdl.create_benchmark_lists([SHARED_ROOT / name for name in missing],
-                                       Path(config.out_dir) / "lists", config.scale, log=log)
+        missing = [name for name, path in config.test_lists.items()
+                   if not Path(path).exists() and (SHARED_ROOT / name / "HR").is_dir()]
+        for name in missing:  # where config.test_lists expects it
+            cdl.create_benchmark_lists([SHARED_ROOT / name], Path(config.test_lists[name]).parent,
+                                       config.scale, log=log)
     sets = {name: SRTestDataset(path, config.scale)
             for name, path in config.test_lists.items() if Path(path).exists()}
     log(f"test sets: {({name: len(data) for name, data in sets.items()})} | missing: "

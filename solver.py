@@ -8,8 +8,9 @@ content + 1e-3 adversarial loss, or ESRGAN's). The generator family is
 ``config.generator.arch`` (``archs.GENERATORS``). Precision: ``precision.py``; checkpoints:
 ``checkpoints.py``; logs: ``training_log.py``; inference and evaluation: ``inference.py``. The
 GAN stage's remedies (a moving average of G, a D that sees the mean of the channels, the
-feature matching and grid terms of ``losses``) are measured in report/README.md, sections 5 and
-10; ``report/gan_ablation.py`` adds the views of D's input it measured to ``D_INPUTS``.
+feature matching and grid terms of ``losses``) are measured in report/README.md, "Attempts and
+improvements"; ``report/experiments/gan_ablation.py`` adds the views of D's input it measured to
+``D_INPUTS``.
 """
 import contextlib
 import math

@@ -12,7 +12,7 @@ Every generator takes (N, 3, h, w) LR images in [0, 1], returns (N, 3, h * scale
 in [-1, 1] (tanh, or about [-1, 1] for the linear ones), and has ``scale``,
 ``receptive_radius`` (LR pixels an output pixel depends on, each way: the margin that makes
 tiled inference equal whole-image inference), ``tile_margin`` (the margin tiles get by default:
-the measured effective radius where report/README.md, section 9, measured the network, else
+the measured effective radius where report/README.md ("Inference with published generators") measured the network, else
 the receptive radius) and ``input_multiple`` (what h and w must be multiples of: 2 for the x2
 RRDBNet, which pixel-unshuffles its input, else 1). Adding a family is adding a module and an entry
 of ``GENERATORS``; ``config.generator`` names it with ``arch`` and holds its keyword arguments.

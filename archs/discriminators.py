@@ -3,7 +3,7 @@
 ``archs.build_discriminator(arch, ...)`` builds one from ``config.discriminator``; the solver's
 GAN stage trains it against the generator. Both take HR-range images in [-1, 1] and return
 logits (the sigmoid lives in the loss). SRGAN's has options whose defaults are the paper's
-network: ``spectral_norm`` (Miyato et al. 2018) and ``batch_norm``. (``report/gan_ablation.py``
+network: ``spectral_norm`` (Miyato et al. 2018) and ``batch_norm``. (``report/experiments/gan_ablation.py``
 adds the PatchGAN, U-Net and anti-aliased discriminators it measured.) ``D_INPUTS`` are the
 views of an image that D may be given (``stage.d_input``); :class:`TexturedRegions` limits
 what D sees to the photograph's textured regions (``stage.d_regions``); :func:`conv_features`
@@ -141,7 +141,7 @@ def gray(imgs):
     return imgs.mean(dim=1, keepdim=True).expand_as(imgs)
 
 
-# what the discriminator sees of an image (stage.d_input; report/ablation_parts.py adds the
+# what the discriminator sees of an image (stage.d_input; report/experiments/ablation_parts.py adds the
 # views the GAN ablation measured)
 D_INPUTS = {"rgb": lambda imgs: imgs, "gray": gray}
 
@@ -154,11 +154,11 @@ class TexturedRegions:
     flat (there the content loss alone rules).
 
     Texture is judged on the LR input, upscaled bicubically to HR's size: its BT.601 luma's
-    standard deviation over ``window`` x ``window`` HR pixels is at least ``threshold`` (on
-    [0, 1] images; Beby-GAN's 11 and 0.025, 6.4 gray levels). Beby-GAN shows D zeros in the flat
+    standard deviation over ``window`` x ``window`` HR pixels is at least ``threshold`` (LR and
+    luma in [0, 1]; Beby-GAN's 11 and 0.025, 6.4 gray levels). Beby-GAN shows D zeros in the flat
     regions; here D sees them blurred (a 9 x 9 Gaussian of ``sigma`` HR pixels: the frequencies
     of the x4 LR image), which keeps their brightness and colour in D's view: with zeros the
-    brightness of flat regions drifted (report/README.md, section 10g).
+    brightness of flat regions drifted (report/notes/README.md, placement).
     """
     window: int = 11
     threshold: float = 0.025
@@ -168,7 +168,7 @@ class TexturedRegions:
         """The textured pixels of each image.
 
         Args:
-            lr_imgs (Tensor): (N, 3, h, w) in [-1, 1].
+            lr_imgs (Tensor): (N, 3, h, w) in [0, 1], as the generator takes them.
             size (tuple): HR's (H, W).
 
         Returns:
@@ -176,7 +176,7 @@ class TexturedRegions:
         """
         with torch.no_grad():
             up = F.interpolate(lr_imgs.float(), size=tuple(size), mode="bicubic", align_corners=False)
-            luma = (0.299 * up[:, :1] + 0.587 * up[:, 1:2] + 0.114 * up[:, 2:] + 1) / 2  # (N, 1, H, W) in ~[0, 1]
+            luma = 0.299 * up[:, :1] + 0.587 * up[:, 1:2] + 0.114 * up[:, 2:]  # (N, 1, H, W) in ~[0, 1]
             pad = self.window // 2
             padded = F.pad(luma, (pad,) * 4, mode="reflect")
             mean = F.avg_pool2d(padded, self.window, stride=1)

@@ -23,8 +23,8 @@ from utils import check_scale, unit_to_signed
 
 
 # Tile margins measured on photographs with the Real-ESRGAN release weights (report/README.md,
-# section 9): the smallest margin at which 99.99 % of the output values stay within one uint8
-# level of the whole image's, by (n_blocks, channels, growth, scale). Other sizes tile with
+# "Inference with published generators"): the smallest margin at which 99.99 % of the output
+# values stay within one uint8 level of the whole image's, by (n_blocks, channels, growth, scale). Other sizes tile with
 # their exact receptive radius.
 TILE_MARGINS = {(6, 64, 32, 4): 48, (23, 64, 32, 4): 96}
 

@@ -5,7 +5,7 @@ pretrains it alone with pixel MSE (stage 1), then trains it as SRGAN's generator
 
 The upsampling blocks are ``UPSAMPLERS``: the paper's sub-pixel convolution, or
 ``upsampler="resize"`` (nearest x2 + conv, Odena et al. 2016, as ESRGAN's RRDBNet), the remedy
-against the grid pattern that the CPU presets use (``report/gan_ablation.py`` adds the other
+against the grid pattern that the CPU presets use (``report/experiments/gan_ablation.py`` adds the other
 variants it measured).
 
 PReLU choice: one learned slope per PReLU layer (``nn.PReLU()``, as the paper's Figure 4 draws
@@ -20,8 +20,8 @@ import torch.nn as nn
 from utils import check_scale
 
 
-# Tile margins measured on photographs with trained weights (report/README.md, section 9): the
-# smallest margin at which 99.99 % of the output values stay within one uint8 level of the
+# Tile margins measured on photographs with trained weights (report/README.md, "Inference with
+# published generators"): the smallest margin at which 99.99 % of the output values stay within one uint8 level of the
 # whole image's, by (n_blocks, channels, upsampler, batch_norm, scale): the sample preset's
 # generator. Other sizes tile with their exact receptive radius.
 TILE_MARGINS = {(4, 32, "resize", False, 4): 8}

@@ -2,7 +2,7 @@
 
 The ``sample`` preset's GAN step (its networks, batch and HR patch), first without
 ``config.DETAIL`` (the grid loss and the moving average only), then adding one part at a time,
-as report/README.md, sections 10 and 10g, added them: D's gray view, feature matching 0.3
+as report/notes/README.md (speckle, placement) added them: D's gray view, feature matching 0.3
 (a second pass of D over HR), LDL's artifact term 30 (a pass of the moving average), the
 textured regions (a bicubic upscale, a local variance and a blur per batch) and the flat term.
 Seconds per step (median), and the ratio to the first row, in the same run:
@@ -25,7 +25,7 @@ STEPS = [
     ("+ gray view of D", dict(d_input="gray")),
     ("+ feature matching 0.3", dict(loss=dict(feature_matching=dict(weight=0.3)))),
     ("+ LDL artifact term 30", dict(loss=dict(artifacts=dict(weight=30.0)))),
-    ("+ textured regions 0.0125", dict(d_regions=dict(threshold=0.0125))),
+    ("+ textured regions 0.025", dict(d_regions=dict(threshold=0.025))),
     ("+ flat term 10 (= config.DETAIL)", dict(loss=dict(flat=dict(weight=10.0)))),
 ]
 

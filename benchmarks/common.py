@@ -5,6 +5,7 @@ their ratio: these machines are noisy, so medians of several repetitions and rat
 absolute times, are what to compare.
 """
 import os
+import platform
 import statistics
 import time
 from pathlib import Path
@@ -38,3 +39,19 @@ def print_table(title, rows, baseline_label):
     for label, sec, rate in rows:
         extra = f"   {rate}" if rate else ""
         print(f"  {label:<46} {sec * 1000:>8.1f} ms {base / sec:>8.2f}x{extra}")
+
+
+def machine():
+    """The machine a result came from: the CPU's name, whether it has native bf16 (what the
+    training precision follows), torch's threads and version."""
+    import torch  # here, not above: single_core() must run before torch is imported
+
+    import precision
+
+    name = platform.processor() or platform.machine()
+    cpuinfo = Path("/proc/cpuinfo")
+    if cpuinfo.exists():
+        name = next((line.split(":", 1)[1].strip() for line in cpuinfo.read_text().splitlines()
+                     if line.startswith("model name")), name)
+    return {"cpu": name, "native_bf16": precision.cpu_has_native_bf16(),
+            "threads": torch.get_num_threads(), "torch": torch.__version__}

@@ -1,4 +1,4 @@
-"""report/ablation_parts.py: the variants the GAN ablation measured, outside the core (published
+"""report/experiments/ablation_parts.py: the variants the GAN ablation measured, outside the core (published
 parameter counts, the properties each was chosen for), and the ablation's variant table."""
 import pytest
 import torch
@@ -11,7 +11,7 @@ from archs.discriminators import D_INPUTS
 from config import training_config
 from losses import GeneratorLoss, check_spec
 import solver
-from report import ablation_init, ablation_parts, gan_ablation
+from report.experiments import ablation_init, ablation_parts, gan_ablation
 
 
 def test_icnr_sub_pixel_block_starts_as_nearest_neighbour_upsampling():
@@ -153,7 +153,7 @@ def test_every_ablation_variant_builds(name):
 
 @pytest.mark.parametrize("init", [False, True])
 def test_init_ablation_runs_the_stage_it_describes(init, tmp_path):
-    """report/ablation_init.py: pixel MSE + 1e-3 adversarial on the 4-block sub-pixel generator,
+    """report/experiments/ablation_init.py: pixel MSE + 1e-3 adversarial on the 4-block sub-pixel generator,
     none of the later terms, the preset's own later changes included."""
     config = ablation_init.gan_config(tmp_path, iterations=10, init=init)
     loss = config.stages.gan.loss

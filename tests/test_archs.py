@@ -8,7 +8,7 @@ import inference
 from archs import (GENERATORS, SRCNN, RRDBNet, SRResNet, VGGStyleDiscriminator, build_generator,
                    full_kwargs)
 from checkpoints import save_checkpoint
-from report import ablation_parts  # noqa: F401  (the bilinear and blurred upsamplers)
+from report.experiments import ablation_parts  # noqa: F401  (the bilinear and blurred upsamplers)
 
 # small networks of every family (tests stay fast)
 SMALL = {

@@ -99,7 +99,8 @@ def test_gpu_check_runs_every_part_on_the_cpu_and_summarises(tmp_path):
     assert all(row["gflop_per_step"] > 0 and row["of_measured_matmul"] > 0 for row in parts["bench"]["rows"])
     assert set(parts["data"]["patches_per_s"]) == {"0 workers", "2 workers"}
     assert set(parts["sample"]["scores"]) == {"bicubic", "SRCNN", "SRResNet", "SRGAN"}
-    assert parts["torchrun"] == dict(processes=2, backend="gloo", returncode=0, ddp_logged=True, finished=True)
+    assert parts["torchrun"] == dict(processes=2, backend="gloo", returncode=0, ddp_logged=True, finished=True,
+                                 ddp_exercised=True)
     assert "| torchrun | passed |" in (tmp_path / "summary.md").read_text()
 
 

@@ -1,13 +1,13 @@
-"""report/detail_measures.py: the detail measures rank HR first and tell blur, noise, colour
-speckle and a colour cast apart, on a synthetic image (flat but for a textured band);
-report/quickstart_table.py names each bar of issue #21 that a run misses; report/rim_colour.py's
-band colour."""
+"""report/experiments/detail_measures.py: the detail measures rank HR first and tell blur, noise,
+colour speckle and a colour cast apart, on a synthetic image (flat but for a textured band);
+report/experiments/quickstart_table.py names each bar that a GAN run misses against its
+PSNR-oriented model; report/experiments/rim_colour.py's band colour."""
 import numpy as np
 import pytest
 
-from report.detail_measures import DEGRADATIONS, detail_measures
-from report.quickstart_table import misses
-from report.rim_colour import band_colour
+from report.experiments.detail_measures import DEGRADATIONS, detail_measures
+from report.experiments.quickstart_table import misses
+from report.experiments.rim_colour import band_colour
 
 
 @pytest.fixture(scope="module")
@@ -46,7 +46,7 @@ def test_sizes_must_match(hr):
         detail_measures(hr[:32], hr)
 
 
-# a run of report/quickstart_seeds.py: the PSNR-oriented model, a GAN that meets every bar, HR
+# a run of report/experiments/quickstart_seeds.py: the PSNR-oriented model, a GAN that meets every bar, HR
 BASE = dict(psnr=31.0, niqe=8.0, grid=0.07, chroma=0.011, missing=0.70, false=0.0, placement=0.77)
 GAN = dict(psnr=30.0, niqe=7.0, grid=0.12, chroma=0.016, missing=0.62, false=0.002, placement=0.79)
 HR = dict(grid=0.13, chroma=0.036)

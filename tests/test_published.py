@@ -1,8 +1,6 @@
 """Published generators: ESRGAN/Real-ESRGAN release files load through the public loader and
 compute what an independent runtime computes; their family and size come from their keys;
-BasicSR's x2 layout; fine-tuning from a release file; ``upscale.py`` end to end."""
-import subprocess
-import sys
+BasicSR's x2 layout; fine-tuning from a release file; ``upscale.py`` with one."""
 
 import numpy as np
 import pytest
@@ -15,7 +13,6 @@ import inference
 import solver
 import upscale
 from archs import RRDBNet
-from conftest import ROOT
 from test_solver import fixed_batches, stage, tiny_config
 from utils import signed_to_uint8, uint8_to_unit
 
@@ -144,81 +141,15 @@ def test_a_gan_stage_fine_tunes_from_a_release_file(tmp_path):
                    log=lambda m: None)
 
 
-# --- upscale.py ---------------------------------------------------------------------------------
-def inputs(folder):
-    """Good and bad input files: two RGB images, and one of each kind the command refuses."""
-    folder.mkdir()
-    rng = np.random.default_rng(0)
-    for name in ("a", "b"):
-        Image.fromarray(rng.integers(0, 256, (12, 10, 3), dtype=np.uint8)).save(folder / f"{name}.png")
-    (folder / "notes.png").write_text("not an image")
-    png = (folder / "a.png").read_bytes()
-    (folder / "truncated.png").write_bytes(png[:len(png) // 2])
-    Image.fromarray(np.zeros((8, 8), np.uint16) + 300).save(folder / "deep.png")
-    Image.fromarray(np.zeros((8, 8), np.uint8)).save(folder / "gray.png")
-    Image.fromarray(np.zeros((8, 8, 4), np.uint8)).save(folder / "alpha.png")
-    return folder
-
-
-def test_upscale_writes_good_images_and_names_each_bad_one(tmp_path):
-    torch.manual_seed(0)
-    net = RRDBNet(**TINY)
-    model = release_file(tmp_path, net)
-    folder = inputs(tmp_path / "in")
-    messages = []
-    failed = upscale.upscale(str(model), [str(folder), str(tmp_path / "in" / "a.png"), "nowhere/*.png"],
-                             tmp_path / "out", device="cpu", precision_name="fp32", log=messages.append)
-    assert failed == 6  # five bad files and one pattern that named nothing
-    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["a.png", "b.png"]
-    reasons = {"notes.png": "not an image", "truncated.png": "truncated", "deep.png": "16-bit",
-               "gray.png": "gray", "alpha.png": "alpha channel"}
-    for name, reason in reasons.items():
-        assert any(m.startswith(f"skipped {folder / name}") and reason in m for m in messages), name
-    assert any(m.startswith("nowhere/*.png: no such file") for m in messages)
-    out = np.asarray(Image.open(tmp_path / "out" / "a.png"))
-    lr = uint8_to_unit(np.asarray(Image.open(folder / "a.png"))).unsqueeze(0)
-    expected = ((net.eval()(lr)[0] + 1) * 127.5).clamp(0, 255).round().byte().permute(1, 2, 0).numpy()
-    assert out.shape == (48, 40, 3) and np.abs(out.astype(int) - expected).max() <= 1
-
-
-def test_upscale_command_takes_a_run_stage_and_says_so_in_its_exit_status(tmp_path, capsys):
-    torch.manual_seed(0)
-    config = tiny_config(tmp_path)
-    solver.fit(config, stage("pretrain", iterations=1), DataLoader(fixed_batches(), batch_size=4), None,
-               log=lambda m: None)
-    run = tmp_path / "run"
-    good = tmp_path / "good.png"
-    Image.fromarray(np.zeros((6, 6, 3), np.uint8) + 90).save(good)
-    options = ["--model", str(run / "pretrain"), "--output", str(tmp_path / "out"), "--device", "cpu", "--tile", "4"]
-    done = subprocess.run([sys.executable, str(ROOT / "upscale.py"), *options, str(good)], capture_output=True,
-                          text=True, cwd=ROOT)  # the command line, as a user types it
-    assert done.returncode == 0, done.stderr
-    assert f"{run / 'pretrain_last.pth'}: x4" in done.stdout and "1 written" in done.stdout
-    assert Image.open(tmp_path / "out" / "good.png").size == (24, 24)
-    # the same main() in this process: a missing input is exit status 1, a missing model 2
-    assert upscale.main([*options, str(good), str(tmp_path / "missing.png")]) == 1
-    assert "missing.png: no such file" in capsys.readouterr().out
-    assert upscale.main(["--model", str(run / "nothing"), *options[2:], str(good)]) == 2
-    assert "nothing_ema.pth" in capsys.readouterr().err
-
-
+# --- upscale.py with a release file ------------------------------------------------------------
 def test_upscale_with_a_release_file_matches_the_independent_runtime(shared_weights, tmp_path):
     golden = np.load(shared_weights / "RealESRGAN_x4plus_anime_6B_ncnn_outputs.npz")
     Image.fromarray(golden["bird_lr"]).save(tmp_path / "bird.png")
-    assert upscale.upscale(str(shared_weights / "RealESRGAN_x4plus_anime_6B.pth"), [str(tmp_path / "bird.png")],
-                           tmp_path / "out", device="cpu", precision_name="fp32", log=lambda m: None) == 0
+    assert upscale.main(["-m", str(shared_weights / "RealESRGAN_x4plus_anime_6B.pth"), "-o", str(tmp_path / "out"),
+                         "-d", "cpu", "-p", "fp32", str(tmp_path / "bird.png")]) == 0
     out = np.asarray(Image.open(tmp_path / "out" / "bird.png")).astype(int)
     expected = np.clip(np.round(golden["bird_sr"].transpose(1, 2, 0) * 255), 0, 255)
     assert np.abs(out - expected).max() <= 1
-
-
-@pytest.mark.parametrize("name, native, expected", [("auto", True, torch.bfloat16), ("auto", False, None),
-                                                    ("fp32", True, None), ("bf16", False, torch.bfloat16)])
-def test_precision_auto_takes_bf16_where_it_is_native(monkeypatch, name, native, expected):
-    monkeypatch.setattr(upscale.precision, "cpu_has_native_bf16", lambda: native)
-    assert upscale.autocast_dtype(name, torch.device("cpu")) == expected
-    with pytest.raises(ValueError, match="fp16 needs a CUDA device"):
-        upscale.autocast_dtype("fp16", torch.device("cpu"))
 
 
 def test_tiles_take_the_measured_margin_where_it_was_measured():

@@ -5,6 +5,7 @@ import pickle
 import numpy as np
 import pytest
 import torch
+import torch.nn.functional as F
 from torch.utils.data import DataLoader, TensorDataset
 
 import inference
@@ -15,7 +16,7 @@ from models import SRResNet
 from checkpoints import checkpoint_state, load_checkpoint, restore, save_checkpoint
 from config import training_config
 from utils import merge_config
-from report import ablation_parts  # noqa: F401  (D's translate_1 view)
+from report.experiments import ablation_parts  # noqa: F401  (D's translate_1 view)
 from weight_average import WeightAverage
 
 
@@ -334,12 +335,34 @@ def test_textured_regions_mask_known_values():
     regions = TexturedRegions()  # Beby-GAN's 11 x 11 window and threshold 0.025
     flat = torch.zeros(2, 3, 4, 4)
     assert regions.mask(flat, (16, 16)).shape == (2, 1, 16, 16) and regions.mask(flat, (16, 16)).sum() == 0
-    # a step of 0.2 in [-1, 1] (0.1 in [0, 1]): textured within half a window of the step, not beyond
+    # a step of 0.1 in [0, 1]: textured within half a window of the step, not beyond
     step = torch.zeros(1, 3, 8, 16)
-    step[..., 8:] = 0.2
+    step[..., 8:] = 0.1
     mask = regions.mask(step, (32, 64))[0, 0]
     assert mask[:, 28:36].all() and not mask[:, :16].any() and not mask[:, 48:].any()
     assert TexturedRegions(threshold=0.5).mask(step, (32, 64)).sum() == 0
+
+
+@pytest.mark.parametrize("name, old_threshold", [("chelsea", 0.0125), ("coffee", 0.03), ("camera", 0.0125)])
+def test_textured_regions_keep_the_masks_of_the_thresholds_before_their_range_fix(name, old_threshold):
+    """The mask once mapped its [0, 1] LR with (x + 1) / 2, halving the standard deviation: a
+    preset's threshold now is twice its value then, for the same masks."""
+    import skimage.data
+
+    from imresize import imresize
+    hr = getattr(skimage.data, name)()
+    hr = hr if hr.ndim == 3 else np.repeat(hr[..., None], 3, 2)
+    hr = hr[:hr.shape[0] // 4 * 4, :hr.shape[1] // 4 * 4]
+    lr = torch.from_numpy(imresize(hr, 0.25)).permute(2, 0, 1)[None].float() / 255  # (1, 3, h, w) in [0, 1]
+    up = F.interpolate(lr, size=hr.shape[:2], mode="bicubic", align_corners=False)
+    luma = (0.299 * up[:, :1] + 0.587 * up[:, 1:2] + 0.114 * up[:, 2:] + 1) / 2  # as it was
+    padded = F.pad(luma, (5,) * 4, mode="reflect")
+    mean = F.avg_pool2d(padded, 11, stride=1)
+    old = ((F.avg_pool2d(padded ** 2, 11, stride=1) - mean ** 2).clamp_min(0) * 121 / 120).sqrt() >= old_threshold
+    new = TexturedRegions(threshold=2 * old_threshold).mask(lr, hr.shape[:2]).bool()
+    assert 0.05 < new.float().mean() < 0.95
+    # the pixels at the threshold itself: the old +1 offset cost float32 digits in the variance
+    assert (old != new).float().mean() <= 5e-4
 
 
 def test_textured_regions_view_keeps_texture_and_blurs_the_flat_regions():
