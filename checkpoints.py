@@ -14,6 +14,7 @@ import torch.nn as nn
 
 import distributed
 from archs import full_kwargs, load_weights
+from step_graph import capturable_optimizer
 from utils import to_plain
 
 
@@ -100,8 +101,8 @@ def restore(training, checkpoint):
             else:
                 part.load_state_dict(checkpoint[key])
     for optimizer in (training.optimizer_g, training.optimizer_d):
-        for group in optimizer.param_groups if optimizer is not None else ():
-            group["fused"] = True  # this run's implementation (solver's Adam), not the saved run's
+        if optimizer is not None:  # this run's Adam (solver's), not the saved run's settings
+            capturable_optimizer(optimizer, training.device)
     for key in ("scaler_g", "scaler_d"):
         if checkpoint.get(key):
             getattr(training, key).load_state_dict(checkpoint[key])

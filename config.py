@@ -69,9 +69,18 @@ DEFAULTS = dict(
     amp_cpu="auto",
     channels_last=True,
     compile=False,
+    cuda_graphs=True,                   # CUDA: each whole training step captured in a CUDA graph (step_graph.py)
+    # CUDA: the training images cached on the GPU and the patches cut there (datasets.DevicePatches):
+    # "auto" where they take at most a quarter of its free memory, True, or False (DataLoader)
+    gpu_patches="auto",
     tile=None,                          # LR tile side for validation on large images
     val_max_images=None,
     log_every=10,
+    # validation and checkpoints every eval_every iterations or eval_every_s seconds, whichever
+    # comes first; both None: after every pass over the training patches (an epoch: 5000
+    # iterations of DIV2K's 800 images x 100 patches at batch 16)
+    eval_every=5000,
+    eval_every_s=None,
     tensorboard=False,                  # also log to <out_dir>/tensorboard (needs `tensorboard`)
     sync_bn=False,                      # under torchrun on CUDA: synchronised BatchNorm
     out_dir="runs/paper",
@@ -169,11 +178,11 @@ CPU_ESRGAN = dict(loss=dict(grid=dict(weight=1e2), gradient=dict(weight=1.0), fl
                   d_regions=dict(threshold=0.06), ema_decay=0.99)
 SAMPLE_DATA = dict(data="sample", train_list="data/sample/sample_train.csv",
                    val_list="data/sample/sample_test.csv", hr_patch=48, patches_per_image=100,
-                   out_dir="runs/sample")
+                   eval_every=None, out_dir="runs/sample")
 # ../shared/data on a CPU: the papers' networks, a wall-time budget per stage.
 SHARED_DATA = dict(data="shared", train_list="runs/shared/lists/train.csv",
                    val_list="runs/shared/lists/Set5.csv",
-                   patches_per_image=10, out_dir="runs/shared")
+                   patches_per_image=10, eval_every=None, out_dir="runs/shared")
 
 PRESETS = {
     # 8 residual blocks of 32 channels: with 4, the GAN drew a dark rim as two lines with a light
@@ -271,7 +280,8 @@ def training_config(preset="sample", *overrides):
 # What the SRCNN baseline takes from the run that trains it (train.ipynb's last section).
 RUN_KEYS = ("seed", "device", "scale", "data", "train_list", "val_list", "hr_patch",
             "patches_per_image", "batch_size", "num_workers", "amp", "amp_cpu", "channels_last",
-            "compile", "tile", "val_max_images", "log_every", "tensorboard", "out_dir")
+            "compile", "cuda_graphs", "gpu_patches", "tile", "val_max_images", "log_every",
+            "eval_every", "eval_every_s", "tensorboard", "out_dir")
 
 
 def srcnn_config(config):

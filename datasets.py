@@ -1,6 +1,7 @@
 """PyTorch datasets: random training patches (DIV2K protocol) and whole test images.
 
-``train.ipynb`` wraps :class:`SRTrainDataset` in a DataLoader; ``inference.validate`` and
+``train.ipynb`` wraps :class:`SRTrainDataset` in a DataLoader, or on a GPU in
+:class:`DevicePatches` (the same patches, cut on the GPU); ``inference.validate`` and
 ``test.ipynb`` iterate :class:`SRTestDataset` directly, one whole image at a time.
 
 Tensor conventions (the paper's, converted only by the named functions of ``utils.py``):
@@ -142,18 +143,117 @@ class SRTrainDataset(Dataset):
         # Draw the LR corner; the HR corner is scale times it, so the patches stay aligned.
         y = int(torch.randint(lr.shape[0] - self.lr_patch + 1, ()))
         x = int(torch.randint(lr.shape[1] - self.lr_patch + 1, ()))
+        flips = torch.randint(2, (3,)).tolist() if self.augment else (0, 0, 0)
+        return self.crop(hr, lr, y, x, flips)
+
+    def crop(self, hr, lr, y, x, flips):
+        """The aligned patches at LR corner ``(y, x)`` with ``flips`` = (horizontal, vertical,
+        transpose), applied in that order (with the flips: all 8 rotations and reflections).
+
+        Returns:
+            tuple: uint8 (3, lr_patch, lr_patch) and (3, hr_patch, hr_patch) tensors.
+        """
         lr = lr[y:y + self.lr_patch, x:x + self.lr_patch]  # (24, 24, 3) uint8
         s = self.scale
         hr = hr[y * s:(y + self.lr_patch) * s, x * s:(x + self.lr_patch) * s]  # (96, 96, 3) uint8
-        if self.augment:
-            flip_h, flip_v, transpose = torch.randint(2, (3,)).tolist()
-            if flip_h:
-                lr, hr = lr[:, ::-1], hr[:, ::-1]
-            if flip_v:
-                lr, hr = lr[::-1], hr[::-1]
-            if transpose:  # with the flips: all 8 rotations and reflections
-                lr, hr = lr.transpose(1, 0, 2), hr.transpose(1, 0, 2)
+        flip_h, flip_v, transpose = flips
+        if flip_h:
+            lr, hr = lr[:, ::-1], hr[:, ::-1]
+        if flip_v:
+            lr, hr = lr[::-1], hr[::-1]
+        if transpose:
+            lr, hr = lr.transpose(1, 0, 2), hr.transpose(1, 0, 2)
         return uint8_to_chw(lr), uint8_to_chw(hr)  # (3, 24, 24) and (3, 96, 96) uint8
+
+
+class DevicePatches:
+    """:class:`SRTrainDataset`'s random patches, cut on the training device from its images
+    cached there as uint8: no CPU work and no host-to-device copy per step.
+
+    The same distribution as a DataLoader over the dataset (shuffled, ``drop_last``): each
+    pass draws every image ``patches_per_image`` times in a random order (``num_samples`` of
+    them under torchrun), each patch at a uniform LR corner with each of the three flips of
+    :meth:`SRTrainDataset.crop` at probability 1/2, from the device's RNG (which the
+    checkpoints save). A batch is cut by two gathers (HR and LR) whose indices encode the
+    corners and flips: a few dozen small kernels, no host synchronisation.
+
+    Args:
+        dataset (SRTrainDataset): with its decoded images (``cache=True``).
+        batch_size (int): patches per batch.
+        device (torch.device): where the images go and the patches are cut.
+        num_samples (int): patches per pass (default: the dataset's length).
+
+    Items (iterating): ``(lr, hr)`` uint8 batches (N, 3, p, p) and (N, 3, P, P) on ``device``.
+    """
+
+    def __init__(self, dataset, batch_size, device, num_samples=None):
+        if not dataset.cache:
+            raise ValueError("DevicePatches needs the dataset's decoded images (cache=True)")
+        self.dataset, self.batch_size, self.device = dataset, batch_size, torch.device(device)
+        self.num_samples = len(dataset) if num_samples is None else num_samples
+        self.scale, self.augment = dataset.scale, dataset.augment
+        self.hr, self.hr_meta = self._flat([hr for hr, _ in dataset.images])
+        self.lr, self.lr_meta = self._flat([lr for _, lr in dataset.images])
+
+    @staticmethod
+    def bytes_needed(dataset):
+        """Device bytes the cache of ``dataset``'s images takes (HR and LR, uint8)."""
+        return sum(hr.nbytes + lr.nbytes for hr, lr in dataset.images)
+
+    def _flat(self, images):
+        """The images as one flat uint8 buffer on the device, with each one's (offset, H, W)."""
+        sizes = [img.shape[:2] for img in images]
+        offsets = [0]
+        for h, w in sizes[:-1]:
+            offsets.append(offsets[-1] + h * w * 3)
+        flat = torch.cat([torch.from_numpy(img).reshape(-1) for img in images]).to(self.device)
+        meta = torch.tensor([(o, h, w) for o, (h, w) in zip(offsets, sizes)], dtype=torch.int64,
+                            device=self.device)  # (n_images, 3)
+        return flat, meta
+
+    def __len__(self):
+        return self.num_samples // self.batch_size
+
+    def __iter__(self):
+        order = torch.randperm(len(self.dataset), device=self.device)[:self.num_samples]
+        images = order // self.dataset.patches_per_image  # (num_samples,)
+        for b in range(len(self)):
+            yield self.cut(*self.draw(images[b * self.batch_size:(b + 1) * self.batch_size]))
+
+    def draw(self, images):
+        """Uniform LR corners and the flips for the patches of ``images`` (indices, (N,)).
+
+        Returns:
+            tuple: ``(images, y, x, flips)``, int64 (N,), (N,), (N,) and (N, 3) on the device.
+        """
+        p = self.dataset.lr_patch
+        _, h, w = self.lr_meta[images].unbind(1)
+        u = torch.rand(2, len(images), device=self.device, dtype=torch.float64)
+        y = (u[0] * (h - p + 1)).long().clamp_max(h - p)  # uniform in [0, h - p]
+        x = (u[1] * (w - p + 1)).long().clamp_max(w - p)
+        flips = (torch.randint(2, (len(images), 3), device=self.device) if self.augment
+                 else torch.zeros(len(images), 3, dtype=torch.int64, device=self.device))
+        return images, y, x, flips
+
+    def cut(self, images, y, x, flips):
+        """The patches of ``images`` at LR corners ``(y, x)`` with ``flips`` (N, 3): exactly
+        :meth:`SRTrainDataset.crop`'s, as batches (N, 3, p, p) and (N, 3, P, P) uint8."""
+        p = self.dataset.lr_patch
+        lr = self._gather(self.lr, self.lr_meta[images], y, x, p, flips)
+        hr = self._gather(self.hr, self.hr_meta[images], y * self.scale, x * self.scale, p * self.scale, flips)
+        return lr, hr
+
+    def _gather(self, flat, meta, y, x, size, flips):
+        offset, _, width = meta.unbind(1)  # (N,) each
+        i = torch.arange(size, device=self.device)
+        rows, cols = i.view(1, size, 1), i.view(1, 1, size)  # the output's row and column
+        flip_h, flip_v, transpose = (f.view(-1, 1, 1).bool() for f in flips.unbind(1))
+        # output (r, c) of transpose(flip_v(flip_h(crop))) is crop (a, b): undo them in reverse
+        a, b = torch.where(transpose, cols, rows), torch.where(transpose, rows, cols)  # (N, P, P)
+        a, b = torch.where(flip_v, size - 1 - a, a), torch.where(flip_h, size - 1 - b, b)
+        pixel = offset.view(-1, 1, 1) + ((y.view(-1, 1, 1) + a) * width.view(-1, 1, 1) + x.view(-1, 1, 1) + b) * 3
+        index = pixel.unsqueeze(1) + torch.arange(3, device=self.device).view(1, 3, 1, 1)  # (N, 3, P, P)
+        return flat[index]
 
 
 class SRTestDataset(Dataset):

@@ -27,6 +27,7 @@ import checkpoints
 import distributed
 import precision
 import training_log
+from step_graph import StepRunner, capturable_optimizer, capture_refusal
 from archs import TruncatedVGG19, build_discriminator, build_generator, load_weights
 from archs.discriminators import D_INPUTS, TexturedRegions, conv_features
 from inference import initial_weights, resolve_device, validate
@@ -68,6 +69,8 @@ class Training:
     history: list = field(default_factory=list)  # one row per epoch
     skipped_steps: int = 0  # steps whose loss was not finite
     writer: object = None  # a TensorBoard SummaryWriter (training_log.tensorboard_writer)
+    runner: StepRunner = None  # the stage's steps, eager or CUDA-graphed (train_epoch makes it)
+    capturing: bool = False  # while a CUDA graph records a step: autocast keeps no weight cache
 
 
 def build_training(config, stage, device):
@@ -78,7 +81,10 @@ def build_training(config, stage, device):
 
     With ``config.compile`` the training steps call ``torch.compile`` wrappers of the networks
     (``training.step_nets``); the wrappers share the modules' parameters, so checkpoints and
-    validation use the plain modules (no recompilation for each validation image size).
+    validation use the plain modules (no recompilation for each validation image size). Where
+    the whole step is captured in a CUDA graph (``step_graph``), the networks are compiled
+    without the compiler's own CUDA graphs (``max-autotune-no-cudagraphs``): the graph of the
+    step holds them.
 
     With ``stage.ema_decay`` (0.999 in BasicSR and Real-ESRGAN) ``training.generator_ema`` keeps
     an exponential moving average of the generator's weights (:class:`WeightAverage`), updated
@@ -109,11 +115,11 @@ def build_training(config, stage, device):
     memory_format = _memory_format(config, device)
     generator = build_generator(scale=config.scale, **config.generator).to(
         device, memory_format=memory_format)
-    optimizer_g = _adam(generator, stage.lr_g, config)
+    optimizer_g = _adam(generator, stage.lr_g, config, device)
     discriminator = optimizer_d = scheduler_d = content_net = None
     if stage.mode == "gan":
         discriminator = build_discriminator(**config.discriminator).to(device, memory_format=memory_format)
-        optimizer_d = _adam(discriminator, stage.lr_d, config)
+        optimizer_d = _adam(discriminator, stage.lr_d, config, device)
         scheduler_d = torch.optim.lr_scheduler.MultiStepLR(
             optimizer_d, [int(m) for m in stage.milestones], stage.gamma)
     vgg = vgg_content(check_spec(stage.loss, stage.mode))
@@ -127,7 +133,8 @@ def build_training(config, stage, device):
     # forward whose parameters get no gradient would leave DDP waiting for them.
     nets = dict(generator=_ddp(generator, config, device), discriminator=_ddp(discriminator, config, device),
                 discriminator_g=discriminator, content_net=content_net)
-    step_nets = SimpleNamespace(**{name: torch.compile(net) if config.compile and net is not None
+    compile_mode = "max-autotune-no-cudagraphs" if capture_refusal(config, device) is None else None
+    step_nets = SimpleNamespace(**{name: torch.compile(net, mode=compile_mode) if config.compile and net is not None
                                    else net for name, net in nets.items()})
     return Training(
         generator=generator, optimizer_g=optimizer_g,
@@ -143,10 +150,14 @@ def build_training(config, stage, device):
         content_net=content_net, d_regions=d_regions)
 
 
-def _adam(module, lr, config):
+def _adam(module, lr, config, device):
     """Adam, fused: one kernel per step, and it reads the gradient scaler's found-inf flag on
-    the device, so a skipped step costs no host synchronisation."""
-    return torch.optim.Adam(module.parameters(), lr=lr, betas=tuple(config.betas), fused=True)
+    the device, so a skipped step costs no host synchronisation. Capturable, with its learning
+    rate a 0-d tensor on the device, which the scheduler changes in place: a CUDA graph of the
+    step reads the current rate at every replay (:func:`capturable_optimizer`)."""
+    optimizer = torch.optim.Adam(module.parameters(), lr=lr, betas=tuple(config.betas), fused=True)
+    return capturable_optimizer(optimizer, device)
+
 
 
 def _ddp(module, config, device):
@@ -175,82 +186,138 @@ def _memory_format(config, device):
 # ----------------------------------------------------------------------------------------------
 # One epoch
 # ----------------------------------------------------------------------------------------------
-def train_epoch(training, loader, config, stage, deadline=None):
-    """Train one epoch of ``stage`` (or until ``stage.iterations`` or ``deadline`` is reached).
+def train_epoch(training, loader, config, stage, deadline=None, until=None, log=print):
+    """Train one pass of ``loader`` of ``stage``, or until ``stage.iterations``, iteration
+    ``until`` or ``deadline`` is reached.
 
-    The steps leave their losses on the device; they are read, one host synchronisation (and
-    under torchrun one all-reduce) per ``config.log_every`` steps, into the per-iteration CSV.
-    A step whose loss or gradients are not finite changes no weight (the gradient scalers skip
-    it on the device); such steps are counted when read, and ``stage.max_bad_steps`` of them in
-    a row stop the run.
+    Each iteration is one call of ``training.runner`` (:func:`step_runner`): the whole step,
+    eager or replayed from a CUDA graph. The steps leave their losses on the device; every
+    ``config.log_every`` steps the window's sums start on their way to the host (one
+    non-blocking copy, and under torchrun one all-reduce) and the window before it is read
+    into the per-iteration CSV: one window late, so that the host never waits for the GPU. A
+    step whose loss or gradients are not finite changes no weight (the gradient scalers skip it
+    on the device); such steps are counted when read, and ``stage.max_bad_steps`` of them in a
+    row stop the run (a window later than they happened: those steps changed nothing).
 
     Args:
         training (Training): from :func:`build_training` (updated in place: models, optimizers,
-            ``iteration``, ``skipped_steps``).
-        loader (DataLoader): batches ``(lr_imgs, hr_imgs)`` of uint8 patches, (N, 3, h, w) and
-            (N, 3, H, W) (``datasets.SRTrainDataset``).
+            ``iteration``, ``skipped_steps``, ``runner``).
+        loader (iterable): batches ``(lr_imgs, hr_imgs)`` of uint8 patches, (N, 3, h, w) and
+            (N, 3, H, W) (a DataLoader of ``datasets.SRTrainDataset``, or
+            ``datasets.DevicePatches``); with ``until``, an endless iterator of them.
         config (EasyDict): the run's config.
         stage (EasyDict): the stage's config.
         deadline (float): ``time.monotonic()`` value after which to stop early (checked, and
             agreed between the ranks, once per ``log_every`` steps).
+        until (int): the iteration at which to stop (the next validation, ``fit``'s cadence).
+        log (callable): where the runner's line about the CUDA graph goes.
 
     Returns:
-        dict: epoch means of content_loss, adversarial_loss, g_loss, d_loss_real, d_loss_fake,
-        d_real (mean D(HR)), d_fake (mean D(G(LR))), and lr_g, images_per_s, iterations,
-        skipped_steps.
+        dict: the pass's means of content_loss, adversarial_loss, g_loss, d_loss_real,
+        d_loss_fake, d_real (mean D(HR)), d_fake (mean D(G(LR))), and lr_g, images_per_s,
+        iterations, skipped_steps.
 
     Raises:
         FloatingPointError: after ``stage.max_bad_steps`` non-finite losses in a row.
     """
     device = training.device
-    memory_format = _memory_format(config, device)
     training.generator.train()
     if training.discriminator is not None:
         training.discriminator.train()
-    # the epoch's means, and the current log window's (summed on the device)
-    epoch, window = training_log.Meter(device), training_log.Meter(device)
+    if training.runner is None:
+        training.runner = step_runner(training, config, stage, log)
+    stop = min(stage.iterations, until if until is not None else stage.iterations)
+    # the pass's means, the current log window's (summed on the device), the window on its way
+    epoch, window, sent = training_log.Meter(device), training_log.Meter(device), None
     log_path = Path(config.out_dir) / f"{stage.name}_iterations.csv"
-    bar = progress_bar(loader, desc=f"{stage.name} epoch {training.epoch + 1}", leave=False,
+    total = len(loader) if until is None else stop - training.iteration
+    bar = progress_bar(loader, desc=f"{stage.name} {training.iteration}", leave=False, total=total,
                        dynamic_ncols=True, disable=not distributed.is_main())
 
-    def read_window():
-        record = window.read(training, stage, config.out_dir)  # the window's one host sync
+    def read(window):
+        record = window.read(training, stage, config.out_dir)  # waits for its copy only
         epoch.merge(window)
         if distributed.is_main():
             training_log.append_csv(log_path, record)
             training_log.add_scalars(training.writer, "train", record)
         return record
 
-    for lr_imgs, hr_imgs in bar:
-        if training.iteration >= stage.iterations or (  # every rank stops at the same step
-                window.count == 0 and training_log.past(deadline)):
+    batches = iter(bar)
+    # every rank stops at the same step; the stop is checked before the next batch is drawn, so
+    # that a stage that ends mid-pass draws nothing more (a resumed run draws what it would have)
+    first = training.iteration  # the deadline stops a call after its first step, not before
+    while training.iteration < stop and not (
+            window.count == 0 and training.iteration > first and training_log.past(deadline)):
+        lr_imgs, hr_imgs = next(batches, (None, None))
+        if lr_imgs is None:
             break
-        # uint8 patches to the device, then to the networks' ranges there
-        lr_imgs = lr_imgs.to(device, non_blocking=True, memory_format=memory_format)
-        hr_imgs = hr_imgs.to(device, non_blocking=True, memory_format=memory_format)
-        lr_imgs = batch_to_unit(lr_imgs)  # (N, 3, 24, 24) in [0, 1]
-        hr_imgs = batch_to_signed(hr_imgs)  # (N, 3, 96, 96) in [-1, 1]
+        # uint8 patches to the device (a no-op for DevicePatches'); the step maps their ranges
+        lr_imgs = lr_imgs.to(device, non_blocking=True)  # (N, 3, 24, 24) uint8
+        hr_imgs = hr_imgs.to(device, non_blocking=True)  # (N, 3, 96, 96) uint8
+        losses = training.runner(lr_imgs, hr_imgs)
+        training.iteration += 1
+        for scheduler in (training.scheduler_g, training.scheduler_d):
+            if scheduler is not None:  # in place on the tensor rate: the graph reads it
+                scheduler.step()
+        window.add(losses, lr_imgs.shape[0])
+        if window.count == config.log_every:
+            window.send(training, stage)
+            if sent is not None:
+                record = read(sent)
+                bar.set_postfix({k: f"{record[k]:.4g}" for k in ("g_loss", "d_fake", "images_per_s")
+                                 if k in record})
+            sent, window = window, training_log.Meter(device, window.bad_run)
+    bar.close()
+    if window.count:  # the pass's last, partial window
+        window.send(training, stage)
+    for pending in (sent, window if window.count else None):
+        if pending is not None:
+            read(pending)
+    means = epoch.means(training)
+    means.update(iterations=epoch.count, skipped_steps=training.skipped_steps)
+    return means
+
+
+def step_runner(training, config, stage, log=print):
+    """The stage's whole training step as one function of the uint8 batches (their ranges and
+    memory format, the stage's step, the moving average of G), in a ``step_graph.StepRunner``:
+    captured in a CUDA graph on CUDA unless ``step_graph.capture_refusal`` gives a reason, whose
+    line goes to ``log``."""
+    memory_format = _memory_format(config, training.device)
+
+    def step(lr_u8, hr_u8):
+        lr_imgs = batch_to_unit(lr_u8.contiguous(memory_format=memory_format))  # (N, 3, 24, 24) in [0, 1]
+        hr_imgs = batch_to_signed(hr_u8.contiguous(memory_format=memory_format))  # (N, 3, 96, 96) in [-1, 1]
         if stage.mode == "pretrain":
             losses = _pretrain_step(training, lr_imgs, hr_imgs)
         else:
             losses = _gan_step(training, lr_imgs, hr_imgs, stage)
         if training.generator_ema is not None:
             training.generator_ema.update(training.generator)
-        training.iteration += 1
-        for scheduler in (training.scheduler_g, training.scheduler_d):
-            if scheduler is not None:
-                scheduler.step()
-        window.add(losses, lr_imgs.shape[0])
-        if window.count == config.log_every:
-            record = read_window()
-            bar.set_postfix({k: f"{record[k]:.4g}" for k in ("g_loss", "d_fake", "images_per_s")
-                             if k in record})
-            window = training_log.Meter(device, window.bad_run)
-    if window.count:  # the epoch's last, partial window
-        read_window()
-    means = epoch.means(training)
-    means.update(iterations=epoch.count, skipped_steps=training.skipped_steps)
-    return means
+        return losses
+
+    def capturing(flag):
+        training.capturing = flag
+
+    def repair():  # a failed capture left the scalers mid-step: fresh ones with their state
+        for key in ("scaler_g", "scaler_d"):
+            state = getattr(training, key).state_dict()
+            setattr(training, key, precision.grad_scaler(training.device, training.amp_dtype))
+            getattr(training, key).load_state_dict(state)
+
+    refusal = capture_refusal(config, training.device)
+    if refusal is not None and training.device.type == "cuda":
+        log(f"{stage.name}: eager steps ({refusal})")
+    return StepRunner(step, training.device, refusal, log=lambda line: log(f"{stage.name}: {line}"),
+                      on_capture=capturing, on_failure=repair)
+
+
+def _autocast(training, device_type):
+    """The steps' autocast: ``training.amp_dtype``, without the weight-cast cache while a CUDA
+    graph captures (PyTorch's advice: the cache would hold casts of a single replay)."""
+    amp_dtype = training.amp_dtype
+    return torch.autocast(device_type, dtype=amp_dtype, enabled=amp_dtype is not None,
+                          cache_enabled=not training.capturing)
 
 
 def _optimizer_step(loss, optimizer, scaler, amp_dtype):
@@ -269,7 +336,7 @@ def _pretrain_step(training, lr_imgs, hr_imgs):
         dict: the step's losses, detached 0-d tensors on the device (not read here).
     """
     amp_dtype = training.amp_dtype
-    with torch.autocast(lr_imgs.device.type, dtype=amp_dtype, enabled=amp_dtype is not None):
+    with _autocast(training, lr_imgs.device.type):
         sr_imgs = training.step_nets.generator(lr_imgs)  # (N, 3, 96, 96) in [-1, 1]
         g_loss, _ = training.loss(sr_imgs, hr_imgs)
     _optimizer_step(g_loss, training.optimizer_g, training.scaler_g, amp_dtype)
@@ -299,7 +366,7 @@ def _gan_step(training, lr_imgs, hr_imgs, stage):
     generator, discriminator = training.step_nets.generator, training.step_nets.discriminator
     discriminator_g = training.step_nets.discriminator_g  # D's own module (no DDP): frozen
     amp_dtype = training.amp_dtype
-    autocast = torch.autocast(lr_imgs.device.type, dtype=amp_dtype, enabled=amp_dtype is not None)
+    autocast = _autocast(training, lr_imgs.device.type)
     kind, view = stage.loss.adversarial.type, D_INPUTS[stage.d_input]  # every input of D: its view
     d_view, flat = view, None
     if training.d_regions is not None:  # Beby-GAN: D sees fine detail only where the LR has texture
@@ -350,7 +417,10 @@ def fit(config, stage, train_loader, val_dataset=None, log=print):
     """Run a stage to ``stage.iterations`` (or ``stage.epochs``, or ``stage.time_budget``
     seconds, whichever comes first), resumably.
 
-    Each epoch: :func:`train_epoch`, :func:`validate` on ``val_dataset``, then checkpoints in
+    Each epoch (a pass of ``train_loader``; with ``config.eval_every`` iterations or
+    ``config.eval_every_s`` seconds, whichever comes first, the steps between two validations,
+    whatever the length of a pass): :func:`train_epoch`, :func:`validate` on ``val_dataset``,
+    then checkpoints in
     ``config.out_dir``: ``<stage>_last.pth`` always; in pretraining ``<stage>_best.pth`` when
     the validation PSNR improves (the GAN stage keeps its last weights: PSNR ranks its least
     adversarial epoch first); ``<stage>_ema.pth`` (the moving-average generator alone) with
@@ -397,14 +467,26 @@ def fit(config, stage, train_loader, val_dataset=None, log=print):
     if stage.epochs:  # the assignment's unit: every training image x its patches
         stage = EasyDict(stage, iterations=stage.epochs * len(train_loader))
     deadline = time.monotonic() + stage.time_budget if stage.time_budget else None
+    # validation and checkpoints after each pass of the loader, or on config's cadence
+    for key in ("eval_every", "eval_every_s"):
+        if config[key] is not None and not config[key] > 0:
+            raise ValueError(f"config.{key} must be None or positive, got {config[key]!r}")
+    cadence = bool(config.eval_every or config.eval_every_s)
+    batches = _endless(train_loader) if cadence else train_loader
     try:
         while training.iteration < stage.iterations:
             if training_log.past(deadline):
                 log(f"{stage.name}: time budget of {stage.time_budget} s reached")
                 break
             started = time.perf_counter()
+            until = stop = None
+            if cadence:
+                until = training.iteration + config.eval_every if config.eval_every else stage.iterations
+                stop = time.monotonic() + config.eval_every_s if config.eval_every_s else None
+                stop = min(t for t in (stop, deadline) if t is not None) if stop or deadline else None
             try:
-                means = train_epoch(training, train_loader, config, stage, deadline)
+                means = train_epoch(training, batches, config, stage, stop if cadence else deadline,
+                                    until=until, log=log)
                 record = _end_epoch(training, config, stage, means, started, val_dataset, device)
                 log(f"{stage.name} epoch {training.epoch}: iteration {training.iteration}, "
                     + ", ".join(f"{k} {record[k]:.4g}" for k in
@@ -422,6 +504,12 @@ def fit(config, stage, train_loader, val_dataset=None, log=print):
             training.writer.close()
     distributed.barrier()  # the next stage starts from the checkpoints rank 0 has written
     return training
+
+
+def _endless(loader):
+    """``loader``'s batches, pass after pass (a DataLoader reshuffles at each)."""
+    while True:
+        yield from loader
 
 
 def _end_epoch(training, config, stage, means, started, val_dataset, device):

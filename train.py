@@ -38,7 +38,7 @@ import inference
 import solver
 from archs import fetch_vgg19_weights
 from config import SHARED_ROOT, from_env, srcnn_config
-from datasets import SRTestDataset, SRTrainDataset, as_pairs
+from datasets import DevicePatches, SRTestDataset, SRTrainDataset, as_pairs
 from losses import vgg_content
 from utils import seed_everything
 
@@ -78,11 +78,12 @@ def make_data(config, device, log=print):
 
     Under torchrun each rank decodes and caches only its share of the training images (every
     ``world``-th image), draws its own random patches from them, and takes ``batch_size /
-    world`` of the global batch; every rank runs the same number of iterations per epoch.
+    world`` of the global batch; every rank runs the same number of iterations per epoch. On a GPU the
+    patches are cut there (:func:`device_patches`).
 
     Returns:
-        EasyDict: ``train_loader`` (batches of (N, 3, h, w) LR in [0, 1] and (N, 3, H, W) HR in
-        [-1, 1]) and ``val_set`` (an ``SRTestDataset``).
+        EasyDict: ``train_loader`` (uint8 batches of (N, 3, h, w) LR and (N, 3, H, W) HR: a
+        DataLoader, or a ``DevicePatches``) and ``val_set`` (an ``SRTestDataset``).
     """
     world, rank = distributed.world_size(), distributed.rank()
     if config.batch_size % world:
@@ -96,14 +97,40 @@ def make_data(config, device, log=print):
     # the same epoch length on every rank (shares differ by an image, or by skipped images)
     patches = distributed.minimum(len(train_set))
     sampler = RandomSampler(train_set, num_samples=patches) if world > 1 else None
-    train_loader = DataLoader(train_set, batch_size=config.batch_size // world, shuffle=sampler is None,
-                              sampler=sampler, drop_last=True, num_workers=config.num_workers,
-                              pin_memory=device.type == "cuda", persistent_workers=config.num_workers > 0)
+    train_loader = device_patches(config, train_set, device, patches, log)
+    if train_loader is None:
+        train_loader = DataLoader(train_set, batch_size=config.batch_size // world, shuffle=sampler is None,
+                                  sampler=sampler, drop_last=True, num_workers=config.num_workers,
+                                  pin_memory=device.type == "cuda", persistent_workers=config.num_workers > 0)
     val_set = SRTestDataset(config.val_list, config.scale)
     share = f" (rank 0's share of {len(pairs)}, of {world})" if world > 1 else ""
     log(f"{len(train_set.pairs)} training images{share} ({len(train_set.skipped)} skipped), "
         f"{len(train_loader)} iterations per epoch; {len(val_set)} validation images")
     return EasyDict(train_loader=train_loader, val_set=val_set)
+
+
+def device_patches(config, train_set, device, patches, log=print):
+    """A ``DevicePatches`` of ``train_set`` (the patches cut on the GPU from its images cached
+    there) when ``config.gpu_patches`` asks for one on a CUDA device: True, or ``"auto"`` where
+    the images take at most a quarter of the GPU's free memory (DIV2K's 800 training images,
+    HR and x4 LR: about 7 GB); else None, with the reason logged, and the DataLoader cuts them.
+
+    Raises:
+        ValueError: for a ``gpu_patches`` other than ``"auto"``, True or False.
+    """
+    if config.gpu_patches not in ("auto", True, False):
+        raise ValueError(f"config.gpu_patches must be 'auto', True or False, got {config.gpu_patches!r}")
+    if device.type != "cuda" or config.gpu_patches is False:
+        return None
+    needed = DevicePatches.bytes_needed(train_set)
+    free = torch.cuda.mem_get_info(device)[0]
+    if config.gpu_patches == "auto" and needed > free / 4:
+        log(f"training images: {needed / 2**30:.2f} GiB, more than a quarter of the GPU's "
+            f"{free / 2**30:.1f} GiB free: patches cut on the CPU (DataLoader)")
+        return None
+    log(f"training images cached on {device} ({needed / 2**30:.2f} GiB of {free / 2**30:.1f} GiB "
+        f"free): patches cut there")
+    return DevicePatches(train_set, config.batch_size // distributed.world_size(), device, num_samples=patches)
 
 
 def run_stage(config, key, data, log=print):

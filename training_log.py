@@ -28,8 +28,10 @@ class Meter:
 
     A window adds each step's losses without a host synchronisation, leaving out those of a
     step whose losses are not finite (its update was skipped), and counts such steps and the
-    longest run of them in a row. :meth:`read` brings it to the host once; :meth:`merge` adds a
-    read window to an epoch meter."""
+    longest run of them in a row. :meth:`send` starts its sums on their way to the host (a
+    non-blocking copy into pinned memory on CUDA, after which the GPU's queue goes on);
+    :meth:`read` waits for that copy alone, so a window read one window later never waits for
+    the GPU; :meth:`merge` adds a read window to an epoch meter."""
 
     def __init__(self, device, bad_run=None):
         self.device, self.keys, self.sums, self.count, self.images = device, None, None, 0, 0
@@ -38,6 +40,8 @@ class Meter:
         self.bad_run = zero.clone() if bad_run is None else bad_run  # carried over windows
         self.good, self.bad, self.worst_run = zero.clone(), zero.clone(), zero.clone()
         self.values = {}  # read means (a read window, or an epoch), with good steps' weights
+        self.sent = None  # (host copy, its CUDA event or None, iteration, seconds)
+        self.lr = math.nan  # the learning rate of G at the last read
 
     def add(self, losses, images):
         values = torch.stack([v.detach().float() for v in losses.values()])  # (K,) on the device
@@ -52,26 +56,49 @@ class Meter:
         self.count += 1
         self.images += images
 
+    def send(self, training, stage):
+        """Start the window's sums, counts, learning rate and whether ``stage.max_bad_steps``
+        steps in a row were not finite on their way to the host (under torchrun: their means
+        over the ranks), at ``training``'s current iteration."""
+        stage_lr = training.optimizer_g.param_groups[0]["lr"]
+        lr = stage_lr.detach().float().reshape(1).to(self.device) if torch.is_tensor(stage_lr) else \
+            torch.full((1,), float(stage_lr), device=self.device)
+        stop = (self.worst_run >= stage.max_bad_steps).float()
+        packed = torch.cat([self.sums, torch.stack([self.good, self.bad, stop]), lr])
+        packed = distributed.mean(packed)
+        event = None
+        if packed.device.type == "cuda":
+            host = torch.empty(packed.shape, dtype=packed.dtype, pin_memory=True)
+            host.copy_(packed, non_blocking=True)
+            event = torch.cuda.Event()
+            event.record()
+        else:
+            host = packed.clone()
+        self.sent = (host, event, training.iteration, time.perf_counter() - self.start)
+
     def read(self, training, stage, out_dir):
-        """The window's means as a log record (one host sync; under torchrun the means over the
-        ranks). Adds its non-finite steps to ``training.skipped_steps``.
+        """The sent window's means as a log record (under torchrun the means over the ranks).
+        Adds its non-finite steps to ``training.skipped_steps``.
 
         Raises:
             FloatingPointError: when ``stage.max_bad_steps`` steps in a row were not finite.
         """
-        stop = (self.worst_run >= stage.max_bad_steps).float()
-        packed = torch.cat([self.sums, torch.stack([self.good, self.bad, stop])])
-        *sums, good, bad, stop = distributed.mean(packed).tolist()
+        host, event, iteration, seconds = self.sent
+        if event is not None:
+            event.synchronize()  # the copy alone: the GPU has long gone past it
+        *sums, good, bad, stop, self.lr = host.tolist()
         training.skipped_steps += round(bad)
         if stop > 0:  # on any rank: all stop together
             last = Path(out_dir) / f"{stage.name}_last.pth"
             raise FloatingPointError(
                 f"{stage.max_bad_steps} non-finite losses in a row by iteration "
-                f"{training.iteration}; training stopped (those steps changed no weight). The last "
+                f"{iteration}; training stopped (those steps changed no weight). The last "
                 f"good checkpoint is {last}: lower the learning rate or disable fp16 (config.amp) "
                 f"and resume from it.")
         self.values = {k: (v / good if good else math.nan, good) for k, v in zip(self.keys, sums)}
-        return self.means(training)
+        record = {key: mean for key, (mean, _) in self.values.items()}
+        record.update(iteration=iteration, lr_g=self.lr, images_per_s=self.images / max(seconds, 1e-9))
+        return record
 
     def merge(self, window):
         for key, (mean, weight) in window.values.items():
@@ -82,12 +109,13 @@ class Meter:
                                 count + weight)
         self.count += window.count
         self.images += window.images
+        self.lr = window.lr
 
     def means(self, training):
-        """Mean losses, with the current iteration, learning rate and images/s."""
+        """An epoch meter's mean losses, with the current iteration, the last read learning
+        rate and images/s."""
         record = {key: mean for key, (mean, _) in self.values.items()}
-        record.update(iteration=training.iteration,
-                      lr_g=training.optimizer_g.param_groups[0]["lr"],
+        record.update(iteration=training.iteration, lr_g=self.lr,
                       images_per_s=self.images / max(time.perf_counter() - self.start, 1e-9))
         return record
 

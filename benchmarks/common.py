@@ -1,4 +1,5 @@
-"""Helpers shared by the benchmark scripts: repeat-and-median timing and a ratio table.
+"""Helpers shared by the benchmark scripts: repeat-and-median timing, a ratio table, the
+machine and command of a result, and its JSON file.
 
 Every benchmark measures the project's way and a baseline in the same run and prints both and
 their ratio: these machines are noisy, so medians of several repetitions and ratios, not
@@ -55,3 +56,22 @@ def machine():
                      if line.startswith("model name")), name)
     return {"cpu": name, "native_bf16": precision.cpu_has_native_bf16(),
             "threads": torch.get_num_threads(), "torch": torch.__version__}
+
+
+def command():
+    """The command line that is running, as the report cites it (``python -m benchmarks.X ...``)."""
+    import sys
+
+    main = sys.modules["__main__"]
+    module = getattr(main.__spec__, "name", None) if getattr(main, "__spec__", None) else None
+    head = f"python -m {module}" if module else f"python {Path(sys.argv[0]).name}"
+    return " ".join([head, *sys.argv[1:]])
+
+
+def write_json(path, result):
+    """Write a benchmark's result (a dict: its machine, command and rows) as JSON at ``path``."""
+    import json
+
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(result, indent=1, default=str) + "\n")

@@ -134,8 +134,8 @@ def presets_table():
 # Results: the benchmark sets
 # ----------------------------------------------------------------------------------------------
 def shared_file():
-    """The `shared` run's scores: on all four sets, or on Set5, Set14 and B100 only."""
-    for name in ("benchmarks_shared.json", "benchmarks_shared_3sets.json"):
+    """The `shared` run's scores on the four sets."""
+    for name in ("benchmarks_shared.json",):
         if (RESULTS / name).exists():
             return name
     raise FileNotFoundError(f"{RESULTS}/benchmarks_shared.json: a result file of the report is missing")

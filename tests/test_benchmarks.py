@@ -92,7 +92,7 @@ def test_gpu_check_runs_every_part_on_the_cpu_and_summarises(tmp_path):
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     summary = json.loads((tmp_path / "summary.json").read_text())
     assert {name: part["status"] for name, part in summary["parts"].items()} == dict.fromkeys(
-        ("tests", "bench", "data", "sample", "torchrun"), "passed")
+        ("tests", "bench", "data", "sample", "torchrun", "paper"), "passed")
     parts = {name: part["results"] for name, part in summary["parts"].items()}
     assert "passed" in parts["tests"]["summary"]
     assert [row["step"] for row in parts["bench"]["rows"]] == ["pretrain", "pretrain", "gan"]
@@ -101,7 +101,12 @@ def test_gpu_check_runs_every_part_on_the_cpu_and_summarises(tmp_path):
     assert set(parts["sample"]["scores"]) == {"bicubic", "SRCNN", "SRResNet", "SRGAN"}
     assert parts["torchrun"] == dict(processes=2, backend="gloo", returncode=0, ddp_logged=True, finished=True,
                                  ddp_exercised=True)
+    for preset, names in (("paper", ["srresnet", "srgan"]), ("esrgan", ["rrdbnet", "esrgan"])):
+        stages = parts["paper"]["presets"][preset]["stages"]
+        assert list(stages) == names and all(s["iterations_per_s"] > 0 and s["mfu"] is None for s in stages.values())
+        assert all(not s["captured"] and s["patches"] == "DataLoader" for s in stages.values())  # the CPU's
     assert "| torchrun | passed |" in (tmp_path / "summary.md").read_text()
+    assert "| esrgan | whole schedule |" in (tmp_path / "summary.md").read_text()
 
 
 def test_gpu_check_names_a_part_that_ran_out_of_time(tmp_path):

@@ -14,11 +14,12 @@ import torch
 from torch.utils.data import DataLoader
 
 import solver
+from utils import merge_config
 from conftest import ROOT
 from imresize import imresize, imresize_torch
 from inference import load_generator, super_resolve
 from models import RRDBNet, SRResNet
-from test_solver import fixed_batches, stage, tiny_config
+from test_solver import GAN_VARIANTS, fixed_batches, stage, tiny_config, variant_stage
 from checkpoints import load_checkpoint
 from training_log import Meter
 from utils import batch_to_signed, batch_to_unit
@@ -170,3 +171,138 @@ def test_gpu_run_killed_mid_stage_resumes(tmp_path):
     output = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=300).stdout
     assert f"resumed from {last} at iteration {reached}" in output
     assert f"finished at iteration {target}" in output
+
+
+def captured_or_eager(tmp_path, name, captured, steps=6, compile=False, amp=None):
+    """``steps`` iterations of stage ``name`` (pretrain, or a GAN_VARIANTS entry) through
+    train_epoch on fixed batches on the GPU, its learning rates dropping after iteration 4
+    (the graph's first replay reads the dropped rate), with the CUDA graph or without."""
+    torch.manual_seed(0)
+    disc, st = variant_stage(name) if name != "pretrain" else (dict(channels=4, fc_size=16), stage())
+    st = merge_config(st, dict(milestones=[4], gamma=0.1, ema_decay=st.ema_decay or 0.9))
+    config = tiny_config(tmp_path / f"{name}{captured}{compile}", device="cuda", discriminator=disc,
+                         cuda_graphs=captured, compile=compile, amp=amp)
+    training = solver.build_training(config, st, torch.device("cuda"))
+    messages = []
+    means = solver.train_epoch(training, batches("cuda", n=steps, batch=2), config, st, log=messages.append)
+    torch.cuda.synchronize()
+    return training, means, messages
+
+
+def state_of(training):
+    """Every tensor a step changes: weights, BN statistics, Adam's moments and steps, the
+    moving average."""
+    nets = {k: getattr(training, k) for k in ("generator", "discriminator") if getattr(training, k) is not None}
+    tensors = {f"{k}.{n}": t for k, net in nets.items() for n, t in net.state_dict().items()}
+    tensors.update({f"ema.{n}": t for n, t in training.generator_ema.state_dict().items()})
+    for key in ("optimizer_g", "optimizer_d"):
+        optimizer = getattr(training, key)
+        for i, state in enumerate(optimizer.state.values() if optimizer is not None else ()):
+            tensors.update({f"{key}.{i}.{n}": t for n, t in state.items()})
+    return tensors
+
+
+@pytest.mark.parametrize("name", ["pretrain", *GAN_VARIANTS])
+@cuda_only
+def test_a_captured_step_equals_the_eager_step(tmp_path, name):
+    """3 eager warm-up steps, the capture, 3 replays across a learning-rate milestone: the same
+    weights, BN statistics, Adam state, moving average and losses as 6 eager steps (fp32,
+    without TF32)."""
+    matmul_tf32 = torch.backends.cuda.matmul.allow_tf32
+    try:
+        torch.backends.cuda.matmul.allow_tf32 = False
+        with torch.backends.cudnn.flags(enabled=True, deterministic=True, allow_tf32=False):
+            eager, eager_means, _ = captured_or_eager(tmp_path, name, captured=False)
+            graphed, graphed_means, messages = captured_or_eager(tmp_path, name, captured=True)
+    finally:
+        torch.backends.cuda.matmul.allow_tf32 = matmul_tf32
+    assert graphed.runner.captured and not eager.runner.captured
+    assert any("whole step captured" in m for m in messages)
+    assert graphed.iteration == eager.iteration == 6
+    assert float(graphed.optimizer_g.param_groups[0]["lr"]) == pytest.approx(1e-4)  # 1e-3 x 0.1
+    mine, theirs = state_of(graphed), state_of(eager)
+    assert mine.keys() == theirs.keys()
+    for key in mine:
+        torch.testing.assert_close(mine[key].float(), theirs[key].float(), rtol=1e-4, atol=1e-6, msg=key)
+    for key, value in eager_means.items():
+        if isinstance(value, float) and key not in ("images_per_s",):
+            assert graphed_means[key] == pytest.approx(value, rel=1e-4, abs=1e-7), key
+
+
+@cuda_only
+def test_a_run_resumed_mid_stage_captures_again(tmp_path):
+    """A stage stopped at iteration 5 (captured since 4) and resumed to 10 captures again after
+    the restore, and ends where the uninterrupted captured run ends."""
+    loader = batches("cuda", n=2, batch=2)
+
+    def run(out, stops):
+        torch.manual_seed(0)
+        messages = []
+        for iterations in stops:
+            training = solver.fit(tiny_config(tmp_path, device="cuda", out_dir=str(out)),
+                                  stage("gan", iterations=iterations, ema_decay=0.9, milestones=[7]),
+                                  loader, None, log=messages.append)
+        return training, messages
+
+    with torch.backends.cudnn.flags(enabled=True, deterministic=True, allow_tf32=False):
+        resumed, messages = run(tmp_path / "a", [5, 10])
+        straight, _ = run(tmp_path / "b", [10])
+    assert sum("whole step captured" in m for m in messages) == 2
+    assert any("resumed from" in m and "at iteration 5" in m for m in messages)
+    mine, theirs = state_of(resumed), state_of(straight)
+    for key in mine:
+        torch.testing.assert_close(mine[key].float(), theirs[key].float(), rtol=1e-4, atol=1e-6, msg=key)
+
+
+@cuda_only
+def test_a_non_finite_step_is_skipped_under_capture(tmp_path):
+    """fp16 with its dynamic loss scale, captured: an inf injected into the loss after the
+    capture (through a tensor the graph reads) changes no weight, halves the scale and is
+    counted when its window is read."""
+    torch.manual_seed(0)
+    config = tiny_config(tmp_path, device="cuda", amp="fp16", log_every=1)
+    st = stage("pretrain")
+    training = solver.build_training(config, st, torch.device("cuda"))
+    poison = torch.ones((), device="cuda")
+    content = training.loss.content_loss
+    training.loss.content_loss = lambda sr, hr: content(sr, hr) * poison
+    solver.train_epoch(training, batches("cuda", n=5, batch=2), config, st)
+    assert training.runner.captured and training.skipped_steps == 0
+    scale, before = training.scaler_g.get_scale(), [p.detach().clone() for p in training.generator.parameters()]
+    poison.fill_(float("inf"))
+    solver.train_epoch(training, batches("cuda", n=1, batch=2), config, st)
+    assert training.skipped_steps == 1 and training.scaler_g.get_scale() == scale / 2
+    assert all(torch.equal(p.detach(), q) for p, q in zip(training.generator.parameters(), before))
+    poison.fill_(1.0)
+    solver.train_epoch(training, batches("cuda", n=1, batch=2), config, st)
+    assert not all(torch.equal(p.detach(), q) for p, q in zip(training.generator.parameters(), before))
+
+
+@cuda_only
+def test_compiled_and_captured_steps_follow_eager(tmp_path):
+    """The networks compiled (max-autotune without the compiler's CUDA graphs) inside the
+    captured step: the losses of eager steps, within TF32's rounding."""
+    _, eager, _ = captured_or_eager(tmp_path, "detail", captured=False)
+    training, compiled, messages = captured_or_eager(tmp_path, "detail", captured=True, compile=True)
+    assert training.runner.captured, messages
+    for key in ("content_loss", "adversarial_loss", "d_loss_real", "d_loss_fake"):
+        assert compiled[key] == pytest.approx(eager[key], rel=2e-2)
+
+
+@cuda_only
+def test_patches_cut_on_the_gpu_train(tmp_path):
+    """train.make_data caches the training images on the GPU (gpu_patches "auto") and the
+    stage trains from them, captured."""
+    import train
+    from create_data_lists import build_sample_dataset
+
+    train_csv, val_csv = build_sample_dataset(tmp_path / "data", log=lambda *a: None)
+    config = tiny_config(tmp_path, device="cuda", train_list=str(train_csv), val_list=str(val_csv),
+                         hr_patch=32, patches_per_image=8, batch_size=4)
+    messages = []
+    data = train.make_data(config, torch.device("cuda"), log=messages.append)
+    assert type(data.train_loader).__name__ == "DevicePatches", messages
+    lr_imgs, hr_imgs = next(iter(data.train_loader))
+    assert lr_imgs.is_cuda and lr_imgs.shape == (4, 3, 8, 8) and hr_imgs.shape == (4, 3, 32, 32)
+    training = solver.fit(config, stage(iterations=8), data.train_loader, None, log=messages.append)
+    assert training.iteration == 8 and training.runner.captured, messages

@@ -7,7 +7,7 @@ import torch
 from PIL import Image
 
 from create_data_lists import write_list
-from datasets import SRTestDataset, SRTrainDataset
+from datasets import DevicePatches, SRTestDataset, SRTrainDataset
 from utils import batch_to_signed, batch_to_unit, signed_to_uint8, unit_to_uint8
 
 
@@ -35,6 +35,64 @@ def test_patches_are_aligned_in_range_and_augmented(tmp_path, cache):
         np.testing.assert_array_equal(hr8[::4, ::4], lr8)  # same content, same orientation
         seen.add(lr8.tobytes())
     assert len(seen) > 5  # random positions / symmetries
+
+
+def random_pairs(tmp_path):
+    """Three pairs of random-pixel images of different sizes (an LR unrelated to its HR, so a
+    misaligned LR crop shows)."""
+    rng = np.random.default_rng(0)
+    pairs = []
+    for k, (h, w) in enumerate([(10, 12), (9, 9), (7, 13)]):
+        hr = rng.integers(0, 256, (4 * h, 4 * w, 3), dtype=np.uint8)
+        lr = rng.integers(0, 256, (h, w, 3), dtype=np.uint8)
+        Image.fromarray(hr).save(tmp_path / f"{k}_hr.png")
+        Image.fromarray(lr).save(tmp_path / f"{k}_lr.png")
+        pairs.append((tmp_path / f"{k}_hr.png", tmp_path / f"{k}_lr.png"))
+    return pairs
+
+
+def test_device_patches_equal_the_datasets_for_the_same_corners_and_flips(tmp_path):
+    """Every corner of every image with each of the 8 symmetries: the GPU sampler's gathers cut
+    exactly SRTrainDataset.crop's patches (run here on the CPU)."""
+    data = SRTrainDataset(random_pairs(tmp_path), scale=4, hr_patch=16, patches_per_image=2)
+    sampler = DevicePatches(data, batch_size=4, device="cpu")
+    cases = [(i, y, x, (fh, fv, t)) for i, (hr, lr) in enumerate(data.images)
+             for y in range(lr.shape[0] - 3) for x in range(lr.shape[1] - 3)
+             for fh in (0, 1) for fv in (0, 1) for t in (0, 1)]
+    images, y, x, flips = (torch.tensor(column) for column in zip(*cases))
+    lr, hr = sampler.cut(images, y, x, flips)
+    assert lr.shape == (len(cases), 3, 4, 4) and hr.shape == (len(cases), 3, 16, 16) and lr.dtype == torch.uint8
+    for k, (i, yy, xx, f) in enumerate(cases):
+        want_lr, want_hr = data.crop(*data.images[i], yy, xx, f)
+        assert torch.equal(lr[k], want_lr) and torch.equal(hr[k], want_hr), cases[k]
+
+
+def test_device_patches_follow_the_datasets_distribution(tmp_path):
+    """Each pass draws every image patches_per_image times (drop_last as the DataLoader), the
+    corners uniform over every valid position, each flip half of the time."""
+    data = SRTrainDataset(random_pairs(tmp_path), scale=4, hr_patch=16, patches_per_image=50)
+    sampler = DevicePatches(data, batch_size=10, device="cpu")
+    assert len(sampler) == 15
+    torch.manual_seed(0)
+    drawn, cut = [], sampler.cut
+    sampler.cut = lambda images, *rest: drawn.append(images) or cut(images, *rest)
+    for lr, hr in sampler:
+        assert lr.shape == (10, 3, 4, 4) and hr.shape == (10, 3, 16, 16)
+    assert torch.bincount(torch.cat(drawn), minlength=3).tolist() == [50, 50, 50]
+    first = torch.cat(drawn)
+    drawn.clear()
+    list(sampler)
+    assert not torch.equal(torch.cat(drawn), first)  # another order each pass
+    many = torch.arange(3).repeat(4000)
+    images, y, x, flips = sampler.draw(many)
+    for i, (hr, lr) in enumerate(data.images):
+        ys, xs = y[images == i], x[images == i]
+        h, w = lr.shape[0] - 3, lr.shape[1] - 3  # positions per axis
+        assert ys.min() == 0 and ys.max() == h - 1 and xs.min() == 0 and xs.max() == w - 1
+        for values, n in ((ys, h), (xs, w)):  # each position within 20 % of its share
+            share = torch.bincount(values, minlength=n).float() / len(values)
+            assert (share - 1 / n).abs().max() < 0.2 / n
+    assert ((flips.float().mean(0) - 0.5).abs() < 0.02).all()
 
 
 def test_batches_map_to_the_networks_ranges_and_back():

@@ -22,11 +22,12 @@ from weight_average import WeightAverage
 
 def tiny_config(tmp_path, **overrides):
     """The paper preset with tiny networks on the CPU, files under ``tmp_path``; fp32 whatever
-    the CPU (``amp_cpu=False``: bf16 is the subject of its own tests)."""
+    the CPU (``amp_cpu=False``: bf16 is the subject of its own tests); a validation per pass of
+    the loader (``eval_every=None``: the cadence is the subject of its own tests)."""
     return training_config("paper", dict(
         device="cpu", amp=None, amp_cpu=False, channels_last=False, vgg_weights=None,
         generator=dict(n_blocks=2, channels=8), discriminator=dict(channels=4, fc_size=16),
-        out_dir=str(tmp_path / "run"), log_every=1), overrides)
+        out_dir=str(tmp_path / "run"), log_every=1, eval_every=None), overrides)
 
 
 def stage(mode="pretrain", content="mse", loss=None, **overrides):
@@ -178,7 +179,9 @@ def test_fit_initialises_gan_from_pretrained_and_keeps_best(tmp_path):
 
 @pytest.mark.parametrize("log_every", [1, 2])
 def test_non_finite_losses_change_no_weight_then_stop(tmp_path, monkeypatch, log_every):
-    """Non-finite losses are skipped on the device and found when the log window is read."""
+    """Non-finite losses are skipped on the device and found when the log window is read, one
+    window later (log_every 1: the third bad step is read after the fourth; 2: the window of
+    steps 3-4 after step 5, the pass's last)."""
     config = tiny_config(tmp_path, log_every=log_every)
     st = stage("pretrain", max_bad_steps=3)
     training = solver.build_training(config, st, torch.device("cpu"))
@@ -187,7 +190,7 @@ def test_non_finite_losses_change_no_weight_then_stop(tmp_path, monkeypatch, log
     loader = DataLoader(fixed_batches(n_batches=5, batch=1), batch_size=1)
     with pytest.raises(FloatingPointError, match="3 non-finite losses in a row.*pretrain_last.pth"):
         solver.train_epoch(training, loader, config, st)
-    assert training.skipped_steps == training.iteration == (3 if log_every == 1 else 4)
+    assert (training.skipped_steps, training.iteration) == ((3, 4) if log_every == 1 else (4, 5))
     for p, q in zip(training.generator.parameters(), before):
         assert torch.equal(p.detach(), q)  # NaN gradients: every step skipped
 
@@ -626,3 +629,92 @@ def test_weight_average_follows_polyak_and_saves_as_averaged_model(tmp_path):
     average.reset(net)
     for key, value in average.module.state_dict().items():
         torch.testing.assert_close(value, net.state_dict()[key])
+
+
+# Every loss term and view of D the presets use, in the GAN stage: the steps that a CUDA graph
+# captures (tests/test_cuda.py replays them against eager steps).
+GAN_VARIANTS = {
+    "srgan-vgg": (dict(arch="srgan", channels=4, fc_size=16), dict(), "vgg"),
+    "esrgan": (dict(arch="vgg", channels=4, input_size=16),
+               dict(loss=dict(content=dict(type="vgg", weight=1.0, i=2, j=2, distance="l1", before_activation=True),
+                              pixel=dict(type="l1", weight=1e-2),
+                              adversarial=dict(type="relativistic", weight=5e-3))), None),
+    "detail": (dict(arch="srgan", channels=4, fc_size=16),
+               dict(d_input="gray", d_regions=dict(threshold=0.01), ema_decay=0.9,
+                    loss=dict(feature_matching=dict(weight=0.1), grid=dict(weight=10.0),
+                              artifacts=dict(weight=30.0), gradient=dict(weight=0.1), flat=dict(weight=3.0))),
+               "mse"),
+}
+
+
+def variant_stage(name):
+    """The discriminator kwargs and the GAN stage of ``GAN_VARIANTS[name]``."""
+    disc, extra, content = GAN_VARIANTS[name]
+    if content is None:
+        return disc, stage("gan", **extra)
+    return disc, stage("gan", content, **extra)
+
+
+class NoHostReads(torch.utils._python_dispatch.TorchDispatchMode):
+    """Fails on a tensor's value read to the host (``aten._local_scalar_dense``: ``.item()``,
+    ``float()``, ``bool()``, a Python ``if`` on a tensor)."""
+
+    def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+        if func is torch.ops.aten._local_scalar_dense.default:
+            raise AssertionError("a training step read a tensor's value to the host")
+        return func(*args, **(kwargs or {}))
+
+
+@pytest.mark.parametrize("name", ["pretrain", *GAN_VARIANTS])
+def test_a_whole_step_reads_no_value_to_the_host(tmp_path, name):
+    """What a CUDA graph needs of a step: no scalar read inside it (nor a Python branch on
+    one), with every loss term; the learning rate stays the same tensor through a milestone."""
+    torch.manual_seed(0)
+    disc, st = variant_stage(name) if name != "pretrain" else (dict(channels=4, fc_size=16), stage())
+    st = merge_config(st, dict(milestones=[2]))
+    config = tiny_config(tmp_path, discriminator=disc)
+    training = solver.build_training(config, st, torch.device("cpu"))
+    runner = solver.step_runner(training, config, st)
+    assert runner.refusal == "cpu: CUDA graphs are CUDA's"
+    lr_imgs, hr_imgs = next(iter(DataLoader(fixed_batches(batch=2), batch_size=2)))
+    rate = training.optimizer_g.param_groups[0]["lr"]
+    for _ in range(3):
+        with NoHostReads():
+            losses = runner(lr_imgs, hr_imgs)
+        training.scheduler_g.step()
+    assert all(torch.isfinite(v) for v in losses.values())
+    assert training.optimizer_g.param_groups[0]["lr"] is rate and float(rate) == pytest.approx(1e-4)
+
+
+def test_the_optimizers_are_capturable_after_a_restore(tmp_path):
+    """A checkpoint's param groups replace the live ones: restore puts back tensor rates on the
+    device and capturable; an old checkpoint's float rates too."""
+    config, st = tiny_config(tmp_path), stage("gan", milestones=[1])
+    training = solver.build_training(config, st, torch.device("cpu"))
+    solver.train_epoch(training, DataLoader(fixed_batches(n_batches=2, batch=2), batch_size=2), config, st)
+    checkpoint = checkpoint_state(training, config, st)
+    for key in ("optimizer_g", "optimizer_d"):  # as written before the rates were tensors
+        for group in checkpoint[key]["param_groups"]:
+            group.update(lr=float(group["lr"]), capturable=False, fused=None)
+    other = solver.build_training(config, st, torch.device("cpu"))
+    restore(other, checkpoint)
+    for optimizer in (other.optimizer_g, other.optimizer_d):
+        group = optimizer.param_groups[0]
+        assert torch.is_tensor(group["lr"]) and group["lr"].dtype == torch.float32
+        assert float(group["lr"]) == pytest.approx(1e-4) and group["capturable"] and group["fused"]
+    other.scheduler_g.step()  # the scheduler writes into the restored tensor
+    assert float(other.optimizer_g.param_groups[0]["lr"]) == pytest.approx(1e-4)
+
+
+def test_validation_follows_the_configured_cadence(tmp_path):
+    """eval_every 3 on passes of 2 iterations: validations (history rows, checkpoints) at 3, 6
+    and the stage's end, 7; eval_every_s shorter than a step: one after every step."""
+    loader = DataLoader(fixed_batches(n_batches=2, batch=2), batch_size=2, shuffle=True)
+    val = [{"lr": torch.rand(3, 8, 8), "hr": np.zeros((32, 32, 3), np.uint8) + 128, "name": "x"}]
+    config = tiny_config(tmp_path, eval_every=3)
+    training = solver.fit(config, stage(iterations=7), loader, val, log=lambda m: None)
+    assert [row["iteration"] for row in training.history] == [3, 6, 7]
+    assert all("val_psnr" in row for row in training.history)
+    config = tiny_config(tmp_path, eval_every=None, eval_every_s=1e-9, out_dir=str(tmp_path / "s"))
+    training = solver.fit(config, stage(iterations=3), loader, val, log=lambda m: None)
+    assert [row["iteration"] for row in training.history] == [1, 2, 3]

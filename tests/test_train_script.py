@@ -142,6 +142,31 @@ def test_each_rank_caches_only_its_share_of_the_training_images(tmp_path, sample
     assert len(data.train_loader.sampler) == len(train_set) - 1  # the ranks' common length
 
 
+@pytest.mark.parametrize("setting, free, cut_there", [("auto", 10 ** 12, True), ("auto", 10 ** 5, False),
+                                                      (True, 10 ** 5, True), (False, 10 ** 12, False)])
+def test_patches_are_cut_on_the_gpu_when_the_images_fit(tmp_path, sample_data, monkeypatch, setting, free, cut_there):
+    """gpu_patches "auto": on the GPU where the images take at most a quarter of its free
+    memory, else the DataLoader, with a line saying why; True and False force it. (The GPU is
+    faked: DevicePatches is built on the CPU.)"""
+    from datasets import DevicePatches, SRTrainDataset
+
+    monkeypatch.setattr(torch.cuda, "mem_get_info", lambda device=None: (free, 2 * free))
+    class OnTheCPU(DevicePatches):
+        def __init__(self, data, batch, device, num_samples):
+            super().__init__(data, batch, "cpu", num_samples)
+
+    monkeypatch.setattr(train, "DevicePatches", OnTheCPU)
+    config = training_config("sample", overrides(tmp_path, sample_data, gpu_patches=setting))
+    train_set = SRTrainDataset(sample_data / "sample_train.csv", hr_patch=48, log=lambda *a: None)
+    messages = []
+    loader = train.device_patches(config, train_set, torch.device("cuda"), len(train_set), messages.append)
+    assert isinstance(loader, DevicePatches) == cut_there
+    assert (loader is None) == (setting is False or "cut on the CPU" in " ".join(messages))
+    assert train.device_patches(config, train_set, torch.device("cpu"), len(train_set)) is None
+    with pytest.raises(ValueError, match="gpu_patches must be 'auto', True or False, got 'yes'"):
+        train.device_patches(EasyDict(config, gpu_patches="yes"), train_set, torch.device("cuda"), 1)
+
+
 README_SHORTER_RUN = '{"stages": {"pretrain": {"epochs": 20}, "gan": {"epochs": 4, "milestones": [10000]}}}'
 
 

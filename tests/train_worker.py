@@ -19,7 +19,7 @@ device = sys.argv[3] if len(sys.argv) > 3 else "cpu"
 config = training_config("paper", dict(
     device=device, amp=None, amp_cpu=False, channels_last=False, vgg_weights=None,
     generator=dict(n_blocks=2, channels=8), discriminator=dict(channels=4, fc_size=16),
-    out_dir=sys.argv[1], log_every=1))
+    out_dir=sys.argv[1], log_every=1, eval_every=None))  # a checkpoint per pass of the 8 batches
 stage = merge_config(config.stages.gan, dict(iterations=int(sys.argv[2]), milestones=[],
                                              loss=dict(content=dict(type="mse", weight=1.0)),
                                              init_from=None))
