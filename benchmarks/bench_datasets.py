@@ -9,16 +9,17 @@ single process and through a DataLoader with worker processes, on:
 - T91 + BSD200 from ``--data-dir`` (the ``../shared/data`` layout), when present;
 - synthetic 2040x1404 PNGs (DIV2K-size), written to a temporary folder.
 
-    python -m benchmarks.bench_datasets [--data-dir ../shared/data] [--workers 2]
+    python -m benchmarks.bench_datasets [--data-dir ../shared/data] [--workers 2] [--out F.json]
 
-``--synthetic-size``, ``--patches`` and ``--naive-patches`` shrink it to a quick check that it runs.
+``--synthetic-size``, ``--patches`` and ``--naive-patches`` shrink it to a quick check that it runs;
+``--out`` also writes the rows as JSON, with the machine and the command.
 """
 import argparse
 import tempfile
 import time
 from pathlib import Path
 
-from benchmarks.common import ROOT, single_core
+from benchmarks.common import ROOT, command, machine, single_core, write_json
 
 single_core()
 
@@ -71,13 +72,16 @@ class Float32Items(torch.utils.data.Dataset):
 
 
 def run(title, pairs, naive_count, cached_count, workers, patch=96):
+    """Print the case's table; return its rows (dicts: patches/s per dataset and workers)."""
     print(f"\n{title}: {len(pairs)} images")
     start = time.perf_counter()
     cached = SRTrainDataset(pairs, hr_patch=patch, log=lambda m: None)
-    print(f"  cache built in {time.perf_counter() - start:.1f} s "
-          f"({sum(hr.nbytes + lr.nbytes for hr, lr in cached.images) / 2**20:.0f} MiB)")
+    cache_s = time.perf_counter() - start
+    cache_mib = sum(hr.nbytes + lr.nbytes for hr, lr in cached.images) / 2**20
+    print(f"  cache built in {cache_s:.1f} s ({cache_mib:.0f} MiB)")
     naive = SRTrainDataset(pairs, hr_patch=patch, cache=False, log=lambda m: None)
     print(f"  {'dataset':<34} {'workers':>7} {'patches/s':>10} {'ratio':>7}")
+    rows = []
     for w in sorted({0, workers}):
         base = patches_per_second(naive, naive_count, w)
         ours = patches_per_second(cached, cached_count, w)
@@ -85,9 +89,12 @@ def run(title, pairs, naive_count, cached_count, workers, patch=96):
         print(f"  {'naive: decode per patch':<34} {w:>7} {base:>10.1f} {1.0:>6.2f}x")
         print(f"  {'cached, float32 items':<34} {w:>7} {floats:>10.1f} {floats / base:>6.2f}x")
         print(f"  {'SRTrainDataset (cached, uint8)':<34} {w:>7} {ours:>10.1f} {ours / base:>6.2f}x")
+        rows.append(dict(data=title, images=len(pairs), workers=w, naive=base, cached_float32=floats,
+                         cached_uint8=ours, cache_s=cache_s, cache_mib=cache_mib))
+    return rows
 
 
-def main():
+def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--data-dir", type=Path, default=ROOT.parent / "shared" / "data")
     parser.add_argument("--workers", type=int, default=2)
@@ -96,21 +103,25 @@ def main():
     parser.add_argument("--patches", type=int, default=20000, help="patches drawn from the cache")
     parser.add_argument("--naive-patches", type=int, default=None,
                         help="patches drawn decoding each (default 800 for T91, 64 for synthetic)")
-    args = parser.parse_args()
+    parser.add_argument("--out", type=Path, help="also write the rows as JSON here")
+    args = parser.parse_args(argv)
     width, height = map(int, args.synthetic_size.lower().split("x"))
     torch.set_num_threads(1)
     print("single process: 1 thread; patches are 96x96 HR / 24x24 LR, batch 16")
+    rows = []
 
     if (args.data_dir / "T91").is_dir():
         pairs = [(p, None) for sub in ("T91", "BSD200") for p in find_images(args.data_dir / sub / "HR")]
-        run("T91 + BSD200", pairs, naive_count=args.naive_patches or 800, cached_count=args.patches,
-            workers=args.workers)
+        rows += run("T91 + BSD200", pairs, naive_count=args.naive_patches or 800,
+                    cached_count=args.patches, workers=args.workers)
     else:
         print(f"\n{args.data_dir}: no T91 here, skipping the T91 + BSD200 case")
     with tempfile.TemporaryDirectory() as tmp:
         pairs = [(p, None) for p in synthetic_images(tmp, args.synthetic, (height, width))]
-        run(f"synthetic {width}x{height} PNGs", pairs, naive_count=args.naive_patches or 64,
-            cached_count=args.patches, workers=args.workers)
+        rows += run(f"synthetic {width}x{height} PNGs", pairs, naive_count=args.naive_patches or 64,
+                    cached_count=args.patches, workers=args.workers)
+    if args.out:
+        write_json(args.out, dict(machine=machine(), command=command(), rows=rows))
 
 
 if __name__ == "__main__":

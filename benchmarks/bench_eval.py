@@ -5,7 +5,9 @@ loop that runs the same forward passes with autograd recording (no inference mod
 in the same run on the same images. Bicubic (MATLAB-exact ``imresize``) is timed on its own.
 
     python -m benchmarks.bench_eval [--data-dir ../shared/data] [--sets Set5,Set14,B100]
-                                    [--checkpoint runs/.../srresnet_best.pth]
+                                    [--checkpoint runs/.../srresnet_best.pth] [--out F.json]
+
+``--out`` also writes the rows (seconds) as JSON, with the machine and the command.
 """
 import argparse
 import sys
@@ -15,7 +17,7 @@ from pathlib import Path
 import torch
 
 import inference
-from benchmarks.common import ROOT
+from benchmarks.common import ROOT, command, machine, write_json
 from create_data_lists import create_benchmark_lists
 from datasets import SRTestDataset
 from metrics import psnr_ssim
@@ -34,13 +36,14 @@ def naive_validate(generator, dataset):
     return sum(scores) / len(scores)
 
 
-def main():
+def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--data-dir", default=str(ROOT.parent / "shared" / "data"))
     parser.add_argument("--checkpoint", help="an SRResNet checkpoint (default: random weights)")
     parser.add_argument("--sets", default="Set5,Set14,B100")
     parser.add_argument("--lists", default="/tmp/bench_eval_lists")
-    args = parser.parse_args()
+    parser.add_argument("--out", type=Path, help="also write the rows as JSON here")
+    args = parser.parse_args(argv)
 
     set_dirs = [Path(args.data_dir) / name for name in args.sets.split(",")]
     missing = [str(d) for d in set_dirs if not (d / "HR").is_dir()]
@@ -53,7 +56,7 @@ def main():
     print(f"CPU, {torch.get_num_threads()} threads; SRResNet "
           f"{'from ' + args.checkpoint if args.checkpoint else 'with random weights'}")
     print(f"  {'set':<6} {'bicubic':>9} {'naive model':>12} {'validate()':>11} {'speed-up':>9}")
-    totals = [0.0, 0.0, 0.0]
+    totals, rows = [0.0, 0.0, 0.0], []
     for csv_path in lists:
         dataset = SRTestDataset(csv_path)
         start = time.perf_counter()
@@ -67,8 +70,11 @@ def main():
         ours = time.perf_counter() - start
         totals = [t + v for t, v in zip(totals, (bicubic, naive, ours))]
         print(f"  {csv_path.stem:<6} {bicubic:>7.1f} s {naive:>10.1f} s {ours:>9.1f} s {naive / ours:>8.2f}x")
+        rows.append(dict(set=csv_path.stem, images=len(dataset), bicubic_s=bicubic, naive_s=naive, validate_s=ours))
     print(f"  {'all':<6} {totals[0]:>7.1f} s {totals[1]:>10.1f} s {totals[2]:>9.1f} s "
           f"{totals[1] / totals[2]:>8.2f}x")
+    if args.out:
+        write_json(args.out, dict(machine=machine(), command=command(), checkpoint=args.checkpoint, rows=rows))
 
 
 if __name__ == "__main__":

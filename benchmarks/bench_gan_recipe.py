@@ -7,15 +7,18 @@ as report/notes/README.md (speckle, placement) added them: D's gray view, featur
 textured regions (a bicubic upscale, a local variance and a blur per batch) and the flat term.
 Seconds per step (median), and the ratio to the first row, in the same run:
 
-    OMP_NUM_THREADS=2 .venv/bin/python -m benchmarks.bench_gan_recipe [--steps 5] [--repeat 3] [--bf16]
+    OMP_NUM_THREADS=2 .venv/bin/python -m benchmarks.bench_gan_recipe [--steps 5] [--repeat 3] [--bf16] [--out F.json]
+
+``--out`` also writes the rows as JSON, with the machine and the command.
 """
 import argparse
 import time
+from pathlib import Path
 
 import torch
 
 import solver
-from benchmarks.common import median_time
+from benchmarks.common import command, machine, median_time, write_json
 from config import training_config
 
 # (label, the GAN stage's override, cumulative)
@@ -49,17 +52,18 @@ def step_seconds(overrides, bf16, steps, repeat):
     return median_time(run, repeat=repeat, warmup=0) / steps
 
 
-def main():
+def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--steps", type=int, default=5, help="steps per timed repetition")
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--bf16", action="store_true", help="bf16 autocast (default: fp32)")
-    args = parser.parse_args()
+    parser.add_argument("--out", type=Path, help="also write the rows as JSON here")
+    args = parser.parse_args(argv)
     print(f"torch {torch.__version__}, CPU, {torch.get_num_threads()} threads, "
           f"{'bf16' if args.bf16 else 'fp32'}; the sample preset's GAN step; median of "
           f"{args.repeat} x {args.steps} steps")
     print(f"  {'GAN stage':<42} {'s/step':>8} {'vs first':>9}")
-    base, overrides = None, []
+    base, overrides, rows = None, [], []
     for label, override in STEPS:
         overrides.append(override)
         start = time.perf_counter()
@@ -67,6 +71,9 @@ def main():
         base = base or sec
         print(f"  {label:<42} {sec:>8.4f} {sec / base:>8.2f}x   ({time.perf_counter() - start:.0f} s)",
               flush=True)
+        rows.append(dict(stage=label, s_per_step=sec, vs_first=sec / base))
+    if args.out:
+        write_json(args.out, dict(machine=machine(), command=command(), bf16=args.bf16, rows=rows))
 
 
 if __name__ == "__main__":

@@ -5,11 +5,14 @@ Cases: x4 shrink of a 2040x1404 RGB uint8 image (a DIV2K HR image -> its LR) and
 numpy implementation of the same math: per pass, a gather of all taps, (out, taps, rest), then
 one weighted sum. Runs on one CPU core; checks that uint8 outputs are bit-identical.
 
-    python -m benchmarks.bench_imresize [--repeat 5] [--device cuda]
+    python -m benchmarks.bench_imresize [--repeat 5] [--device cuda] [--out F.json]
+
+``--out`` also writes the rows as JSON (seconds), with the machine and the command.
 """
 import argparse
+from pathlib import Path
 
-from benchmarks.common import median_time, print_table, single_core
+from benchmarks.common import command, machine, median_time, print_table, single_core, write_json
 
 single_core()
 
@@ -34,16 +37,18 @@ def baseline_imresize(img, scale):
     return x.astype(np.uint8) if is_uint8 else x
 
 
-def main():
+def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--device", default="cpu", help="device of the torch path")
     parser.add_argument("--batch", type=int, default=16, help="batch of the torch path (1: skip that row)")
-    args = parser.parse_args()
+    parser.add_argument("--out", type=Path, help="also write the rows as JSON here")
+    args = parser.parse_args(argv)
     torch.set_num_threads(1)
     rng = np.random.default_rng(0)
     print(f"numpy {np.__version__}, torch {torch.__version__}, 1 CPU thread, "
           f"{args.repeat} repetitions (median)")
+    results = []
 
     for title, shape, scale in (("x4 shrink, 2040x1404 RGB uint8", (1404, 2040, 3), 0.25),
                                 ("x4 enlarge, 510x351 RGB uint8", (351, 510, 3), 4)):
@@ -69,6 +74,12 @@ def main():
             print(f"  imresize_torch float32 ({args.device}, batch {args.batch}): "
                   f"{sec * 1000:.1f} ms, {args.batch / sec:.1f} images/s; {args.batch} numpy "
                   f"imresize calls: {numpy_sec * 1000:.1f} ms; ratio {numpy_sec / sec:.2f}x")
+        results.append(dict(case=title.replace(" uint8", ""), baseline_s=rows[0][1], imresize_s=rows[1][1],
+                            torch_s=rows[2][1], torch_batch=args.batch if args.batch > 1 else None,
+                            torch_batch_s=sec if args.batch > 1 else None))
+    if args.out:
+        write_json(args.out, dict(machine=machine(), command=command(), device=args.device,
+                                  repeat=args.repeat, rows=results))
 
 
 def _sync(result, device):

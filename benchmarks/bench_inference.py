@@ -3,7 +3,9 @@
 Each variant runs in its own subprocess, so its peak resident memory (ru_maxrss) is its own;
 the baseline is the whole-image pass. Also checks that tiled and whole outputs agree (1e-5).
 
-    python -m benchmarks.bench_inference [--tile 128] [--repeat 3] [--lr-size 510x351]
+    python -m benchmarks.bench_inference [--tile 128] [--repeat 3] [--lr-size 510x351] [--out F.json]
+
+``--out`` also writes both variants and the difference as JSON, with the machine and the command.
 """
 import argparse
 import json
@@ -12,7 +14,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from benchmarks.common import ROOT
+from benchmarks.common import ROOT, command, machine, write_json
 
 CHILD = r"""
 import json, resource, time
@@ -42,12 +44,13 @@ def run(tile, repeat, out, width, height):
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
-def main():
+def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--tile", type=int, default=128, help="LR tile side")
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--lr-size", default="510x351", help="LR image W x H")
-    args = parser.parse_args()
+    parser.add_argument("--out", type=Path, help="also write the rows as JSON here")
+    args = parser.parse_args(argv)
     width, height = map(int, args.lr_size.lower().split("x"))
     import torch
 
@@ -62,6 +65,10 @@ def main():
         print(f"  {label:<28} {r['seconds']:>7.2f} s {r['peak_rss_mib']:>6.0f} MiB "
               f"{r['seconds'] / whole['seconds']:>10.2f}x {r['peak_rss_mib'] / whole['peak_rss_mib']:>9.2f}x")
     print(f"  max |tiled - whole| = {diff:.2e} (must be <= 1e-5)")
+    if args.out:
+        write_json(args.out, dict(machine=machine(), command=command(), lr_size=[width, height], tile=args.tile,
+                                  max_difference=diff, rows=[dict(variant="whole", **whole),
+                                                             dict(variant=f"tiles of {args.tile}", **tiled)]))
 
 
 if __name__ == "__main__":

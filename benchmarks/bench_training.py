@@ -7,7 +7,11 @@ the same run with channels_last, with ``torch.compile`` (config.compile; its com
 timed separately, in the warm-up steps) and with bf16 autocast (+ channels_last): config.amp on
 CUDA, config.amp_cpu on the CPU, where it pays only on CPUs with AVX-512 BF16 instructions.
 
-    python -m benchmarks.bench_training [--device cpu|cuda] [--steps 3] [--repeat 3] [--no-compile] [--out F.json]
+    python -m benchmarks.bench_training [--device cpu|cuda] [--steps 3] [--repeat 3] [--no-compile] [--no-bf16]
+                                        [--out F.json]
+
+``--no-bf16`` leaves the bf16 rows out: on a CPU without native bf16 they are emulated, 10-15x
+slower than fp32, and ``amp_cpu="auto"`` keeps fp32 there.
 
 On CUDA it adds the whole step captured in a CUDA graph (``step_graph.py``), eager-compiled
 networks inside it or not.
@@ -86,7 +90,7 @@ def step_flops(mode, device, batch=16, patch=96, small=False, preset="paper"):
     return counter.get_total_flops()
 
 
-def variants(device, compile=True):
+def variants(device, compile=True, bf16=True):
     """(label, bf16 autocast, channels_last, torch.compile, CUDA graph) of the table's rows."""
     rows = [("fp32, contiguous", False, False, False, False), ("fp32, channels_last", False, True, False, False),
             ("bf16 autocast, contiguous", True, False, False, False),
@@ -98,7 +102,7 @@ def variants(device, compile=True):
         rows += [("bf16 autocast, channels_last, captured", True, True, False, True)]
         if compile:
             rows += [("bf16 autocast, channels_last, compiled + captured", True, True, True, True)]
-    return rows
+    return [row for row in rows if bf16 or not row[1]]
 
 
 def main():
@@ -107,6 +111,7 @@ def main():
     parser.add_argument("--steps", type=int, default=3, help="steps per timed repetition")
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--no-compile", action="store_true", help="skip the torch.compile rows")
+    parser.add_argument("--no-bf16", action="store_true", help="skip the bf16 autocast rows")
     parser.add_argument("--modes", default="pretrain,gan")
     parser.add_argument("--batch", type=int, default=16)
     parser.add_argument("--patch", type=int, default=96, help="HR patch side (a multiple of 16)")
@@ -127,7 +132,7 @@ def main():
               f"{flops[mode] / 1e9:.1f} GFLOP")
         print(f"  {'variant':<40} {'s/step':>8} {'images/s':>9} {'speed-up':>9} {'warm-up (2 steps)':>18}")
         base = None
-        for label, bf16, cl, compile, captured in variants(device, not args.no_compile):
+        for label, bf16, cl, compile, captured in variants(device, not args.no_compile, not args.no_bf16):
             sec, warmup = step_time(mode, device, bf16, cl, compile, args.steps, args.repeat,
                                     args.batch, args.patch, args.small, captured)
             base = base or sec

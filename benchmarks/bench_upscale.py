@@ -15,7 +15,8 @@ difference from the fp32 baseline.
 
     .venv/bin/python -m benchmarks.bench_upscale [--size 128] [--repeat 3] [--weights DIR] [--no-ncnn]
 
-``--no-ncnn`` leaves the independent runtime out (no download: a quick check that it runs).
+``--no-ncnn`` leaves the independent runtime out (no download: a quick check that it runs);
+``--out`` also writes the rows as JSON, with the machine and the command.
 
 ``--precision`` measures instead what each ``upscale.py --precision`` costs against fp32 on
 real images: both release generators on the ncnn golden crops (``../shared/weights``) and on
@@ -41,8 +42,7 @@ import numpy as np
 import torch
 
 import inference
-from benchmarks.common import ROOT, median_time, print_table
-from benchmarks.common import machine
+from benchmarks.common import ROOT, command, machine, median_time, print_table, write_json
 from utils import read_image, signed_to_uint8, uint8_to_unit
 
 
@@ -112,7 +112,7 @@ def precision_table(args):
     if device.type == "cuda":
         variants["fp16"] = (torch.float16, 0)
     images = precision_inputs(args.weights, args.data, args.images)
-    results = {"command": "python -m benchmarks.bench_upscale " + " ".join(sys.argv[1:]),
+    results = {"command": command(),
                "machine": {**machine(), "device": str(device)}, "tile": args.tile,
                "images": list(images), "models": {}}
     for release in ("RealESRGAN_x4plus", "RealESRGAN_x4plus_anime_6B"):
@@ -150,7 +150,7 @@ def precision_table(args):
                   f"{100 * r['within_1']:8.4f}% {r['max_levels']:4d} {r['over_2']:7d} {r['seconds']:8.2f}")
 
 
-def main():
+def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--precision", action="store_true", help="the precision table instead")
     parser.add_argument("--device", default="cpu", help="with --precision: cpu or cuda")
@@ -158,13 +158,13 @@ def main():
     parser.add_argument("--images", type=int, default=3, help="with --precision: LR images per set")
     parser.add_argument("--tile", type=int, default=64, help="with --precision: LR tile side")
     parser.add_argument("--tail", type=int, default=4, help="with --precision: convolutions kept in fp32")
-    parser.add_argument("--out", type=Path, default=None, help="with --precision: the JSON result file")
+    parser.add_argument("--out", type=Path, default=None, help="also write the rows as JSON here")
     parser.add_argument("--size", type=int, default=128, help="LR crop side")
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--weights", type=Path, default=ROOT.parent / "shared" / "weights")
     parser.add_argument("--image", type=Path, default=ROOT.parent / "shared" / "data" / "Set14" / "HR" / "baboon.png")
     parser.add_argument("--no-ncnn", action="store_true", help="only this project's variants")
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     if args.precision:
         return precision_table(args)
     img = read_image(args.image)
@@ -192,12 +192,17 @@ def main():
             ncnn_run = ncnn_runner(folder, threads)
             variants.append(("ncnn, CPU, fp32 arithmetic", lambda: ncnn_run(lr[0].numpy())))
         baseline = variants[0][1]()
-        rows = []
+        rows, diffs = [], []
         for label, run in variants:
             out = run()
             seconds = median_time(run, repeat=args.repeat, warmup=1)
             rows.append((label, seconds, f"max |out - fp32 baseline| = {np.abs(out - baseline).max():.2e}"))
+            diffs.append(float(np.abs(out - baseline).max()))
     print_table("one forward pass (x4)", rows, "this project, fp32, contiguous")
+    if args.out:
+        write_json(args.out, dict(machine=machine(), command=command(), image=args.image.name, lr_size=args.size,
+                                  rows=[dict(variant=label, seconds=sec, max_difference=diff)
+                                        for (label, sec, _), diff in zip(rows, diffs)]))
 
 
 if __name__ == "__main__":

@@ -43,18 +43,21 @@ def print_table(title, rows, baseline_label):
 
 
 def machine():
-    """The machine a result came from: the CPU's name, whether it has native bf16 (what the
-    training precision follows), torch's threads and version."""
+    """The machine a result came from: the CPU's name, its widest vector instructions (from
+    /proc/cpuinfo), whether it has native bf16 (what the training precision follows), torch's
+    threads and version."""
     import torch  # here, not above: single_core() must run before torch is imported
 
     import precision
 
-    name = platform.processor() or platform.machine()
+    name, flags = platform.processor() or platform.machine(), set()
     cpuinfo = Path("/proc/cpuinfo")
     if cpuinfo.exists():
-        name = next((line.split(":", 1)[1].strip() for line in cpuinfo.read_text().splitlines()
-                     if line.startswith("model name")), name)
-    return {"cpu": name, "native_bf16": precision.cpu_has_native_bf16(),
+        lines = cpuinfo.read_text().splitlines()
+        name = next((line.split(":", 1)[1].strip() for line in lines if line.startswith("model name")), name)
+        flags = set(next((line.split(":", 1)[1].split() for line in lines if line.startswith("flags")), []))
+    vector = next((isa for isa in ("avx512f", "avx2", "avx") if isa in flags), None)
+    return {"cpu": name, "vector": vector, "native_bf16": precision.cpu_has_native_bf16(),
             "threads": torch.get_num_threads(), "torch": torch.__version__}
 
 

@@ -1,13 +1,14 @@
 """Every table and plot of the experiment report, made from the committed result files.
 
-    .venv/bin/python -m report.build            # rewrites the tables in report/README.md, the plots
+    .venv/bin/python -m report.build            # rewrites the tables of report/*.md, the plots
     .venv/bin/python -m report.build --check    # exit status 1 if a table there differs
 
 ``report/README.md`` holds each generated table between ``<!-- table: NAME -->`` and
 ``<!-- end table -->``; :func:`tables` makes them all from ``config.py`` and ``report/results/``
 (what each file holds, and the command that wrote it, is in its own ``command`` field or in the
-report next to the table). ``tests/test_report.py`` fails when the README's tables differ from
-what this module makes. The plot (``report/figures/benchmarks_perception_distortion.png``)
+report next to the table). ``report/performance.md``'s come from the benchmarks' result files
+(``report/performance_tables.py``). ``tests/test_report.py`` fails when a page's tables differ
+from what this module makes. The plot (``report/figures/benchmarks_perception_distortion.png``)
 comes from the same files; the image crops come from
 checkpoints, which are never committed (``report/experiments/set5_crops.py``).
 """
@@ -19,7 +20,8 @@ import statistics
 import sys
 from pathlib import Path
 
-from config import PRESETS, training_config
+from config import INTERPOLATIONS, PRESETS, training_config
+from report import performance_tables
 
 REPORT = Path(__file__).resolve().parent
 RESULTS = REPORT / "results"
@@ -251,6 +253,38 @@ def sample_table():
 
 
 # ----------------------------------------------------------------------------------------------
+# Results: the README's first command, one run (keep_run_results.py)
+# ----------------------------------------------------------------------------------------------
+def _machine(m):
+    vector = (m.get("vector") or "no AVX").upper().replace("AVX512F", "AVX-512")
+    return (f"{m['cpu']} ({vector}, {'native bf16' if m['native_bf16'] else 'no native bf16: fp32'}), "
+            f"{m['threads']} threads, torch {m['torch']}")
+
+
+def quickstart_table():
+    d = read_json("sample_quickstart.json")
+    lines = [f"{d['command'][0].upper() + d['command'][1:]} on {_machine(d['machine'])} "
+             f"([sample_quickstart.json](results/sample_quickstart.json)):", "",
+             "| set | method | PSNR | SSIM | NIQE |", "|---|---|---|---|---|"]
+    for set_name, by_method in d["results"].items():
+        for method, r in by_method.items():
+            lines.append(f"| {set_name} ({r['images']}) | {method} | {_number(r['psnr'], '{:.2f}')} | "
+                         f"{r['ssim']:.4f} | {r['niqe']:.2f} |")
+    return "\n".join(lines)
+
+
+def interpolation_table():
+    d = read_json("sample_interpolation.json")
+    (gan, by_set), = d["results"].items()
+    set_name, sweep = next(iter(by_set.items()))
+    lines = [f"| {set_name}, {gan} interpolated | " + " | ".join(f"alpha {s['alpha']:g}" for s in sweep) + " |",
+             "|---|" + "---|" * len(sweep)]
+    for key, label, fmt in (("psnr", "PSNR", "{:.2f}"), ("ssim", "SSIM", "{:.4f}"), ("niqe", "NIQE", "{:.2f}")):
+        lines.append(f"| {label} | " + " | ".join(fmt.format(s[key]) for s in sweep) + " |")
+    return "\n".join(lines)
+
+
+# ----------------------------------------------------------------------------------------------
 # Inference: what bf16 and tiles cost the published generators
 # ----------------------------------------------------------------------------------------------
 def bf16_cost_table():
@@ -437,12 +471,17 @@ def attempts_table():
 
 TABLES = {"presets": presets_table, "results": results_table, "runs": runs_table,
           "bicubic_check": bicubic_check_table, "papers": papers_table, "sample": sample_table,
-          "bf16_cost": bf16_cost_table, "attempts": attempts_table}
+          "bf16_cost": bf16_cost_table, "attempts": attempts_table, "quickstart": quickstart_table,
+          "interpolation": interpolation_table}
 
 
-def tables():
-    """{name: markdown} of every generated table."""
-    return {name: make() for name, make in TABLES.items()}
+# each page of the report and the tables it holds
+PAGES = {"README.md": TABLES, "performance.md": performance_tables.TABLES}
+
+
+def tables(page="README.md"):
+    """{name: markdown} of every generated table of ``page``."""
+    return {name: make() for name, make in PAGES[page].items()}
 
 
 def render(text, made):
@@ -453,8 +492,8 @@ def render(text, made):
     """
     def replace(match):
         if match["name"] not in made:
-            raise KeyError(f"report/README.md marks a table {match['name']!r}; report/build.py makes "
-                           f"{', '.join(made)}")
+            raise KeyError(f"the page marks a table {match['name']!r}; report/build.py makes "
+                           f"{', '.join(made)} for it")
         return match[1] + made[match["name"]] + "\n" + match[4]
     return MARKER.sub(replace, text)
 
@@ -476,6 +515,10 @@ def plots():
     results = {s: by for s, by in results.items() if len(by) > 2}  # sets with more than bicubic and HR
     project_plots.perception_distortion(results, FIGURES / "benchmarks_perception_distortion.png")
     plt.close("all")
+    sweeps = read_json("sample_interpolation.json")["results"]
+    quickstart = read_json("sample_quickstart.json")["results"]
+    alphas = [s["alpha"] for s in next(iter(next(iter(sweeps.values())).values()))]
+    project_plots.interpolation_plane(sweeps, quickstart, alphas, INTERPOLATIONS, FIGURES / "sample_interpolation.png")
     plt.close("all")
 
 
@@ -483,17 +526,22 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--check", action="store_true", help="only compare; exit 1 on a difference")
     args = parser.parse_args(argv)
-    readme = REPORT / "README.md"
-    text = readme.read_text()
-    new = render(text, tables())
-    if args.check:
+    stale = []
+    for page in PAGES:
+        path = REPORT / page
+        text = path.read_text()
+        new = render(text, tables(page))
         if new != text:
-            print("report/README.md: its tables differ from `python -m report.build`'s", file=sys.stderr)
-            return 1
-        return 0
-    readme.write_text(new)
+            stale.append(path)
+            if not args.check:
+                path.write_text(new)
+        print(f"{path}: {len(MARKER.findall(new))} tables, {'changed' if new != text else 'unchanged'}")
+    if args.check:
+        for path in stale:
+            print(f"{path}: its tables differ from `python -m report.build`'s", file=sys.stderr)
+        return 1 if stale else 0
     plots()
-    print(f"wrote {readme} ({len(MARKER.findall(new))} tables) and the plots in {FIGURES}")
+    print(f"wrote the plots in {FIGURES}")
     return 0
 
 
