@@ -49,7 +49,7 @@ def ms(seconds):
 
 
 def ratio(value):
-    return f"{value:,.2f}x"
+    return f"{value:,.0f}x" if value >= 100 else f"{value:.2f}x"
 
 
 def imresize_table():
