@@ -255,15 +255,9 @@ def sample_table():
 # ----------------------------------------------------------------------------------------------
 # Results: the README's first command, one run (keep_run_results.py)
 # ----------------------------------------------------------------------------------------------
-def _machine(m):
-    vector = (m.get("vector") or "no AVX").upper().replace("AVX512F", "AVX-512")
-    return (f"{m['cpu']} ({vector}, {'native bf16' if m['native_bf16'] else 'no native bf16: fp32'}), "
-            f"{m['threads']} threads, torch {m['torch']}")
-
-
 def quickstart_table():
     d = read_json("sample_quickstart.json")
-    lines = [f"{d['command'][0].upper() + d['command'][1:]} on {_machine(d['machine'])} "
+    lines = [f"{d['command'][0].upper() + d['command'][1:]} on {performance_tables.machine(d)} "
              f"([sample_quickstart.json](results/sample_quickstart.json)):", "",
              "| set | method | PSNR | SSIM | NIQE |", "|---|---|---|---|---|"]
     for set_name, by_method in d["results"].items():
